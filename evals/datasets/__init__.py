@@ -1,0 +1,1 @@
+"""Question sets shipped with ragchat (JSONL)."""

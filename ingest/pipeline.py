@@ -1,0 +1,223 @@
+"""`ragchat ingest`: load, clean, chunk and embed files; write each document atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.chunking import Chunk, chunk_text, make_splitter
+from ingest.cleaning import Span, keep_spans
+from ingest.embeddings import Embedder
+from ingest.index import Index, check_collection
+from ingest.loaders import UnsupportedFileError, load_file, supported_extensions
+from ingest.sentences import sentence_spans
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_VERSION = "1"
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    chunks: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    path: Path
+    document_id: str
+    source: str
+    title: str
+    text: str
+    content_hash: str
+    version: str
+    size_bytes: int
+    sentences: list[Span]
+    chunks: list[Chunk]
+    is_new: bool
+
+
+def document_id_for(path: Path) -> str:
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files to ingest, and the paths skipped with a reason."""
+    exts = set(supported_extensions())
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for root in paths:
+        if not root.exists():
+            raise FileNotFoundError(f"no such file or folder: {root}")
+        if root.is_file():
+            files.append(root)
+            continue
+        for p in sorted(root.rglob("*")):
+            if not p.is_file() or any(part.startswith(".") for part in p.relative_to(root).parts):
+                continue
+            if p.suffix.lower() in exts:
+                files.append(p)
+            else:
+                skipped.append((str(p), f"unsupported type {p.suffix or '(none)'}"))
+    return list(dict.fromkeys(f.resolve() for f in files)), skipped
+
+
+class Ingestor:
+    def __init__(
+        self,
+        *,
+        index: Index,
+        embedder: Embedder,
+        chunk_tokens: int,
+        chunk_overlap: int,
+        batch_size: int,
+        max_file_bytes: int,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.batch_size = batch_size
+        self.max_file_bytes = max_file_bytes
+        self.splitter = make_splitter(chunk_tokens, chunk_overlap)
+        fingerprint = f"{PIPELINE_VERSION}:{chunk_tokens}:{chunk_overlap}:{embedder.name}"
+        self.fingerprint = hashlib.sha256(fingerprint.encode()).hexdigest()[:8]
+
+    def prepare(self, path: Path, collection: str) -> Prepared | None:
+        """None when the stored version is already current."""
+        data = path.read_bytes()
+        content_hash = hashlib.sha256(data).hexdigest()
+        version = f"{content_hash[:16]}{self.fingerprint}"
+        document_id = document_id_for(path)
+        existing = self.index.docs.get(collection, document_id)
+        if existing and existing.version == version:
+            return None
+        loaded = load_file(path, max_bytes=self.max_file_bytes)
+        kept = keep_spans(loaded.text)
+        chunks = chunk_text(loaded.text, kept, splitter=self.splitter)
+        if not chunks:
+            raise UnsupportedFileError(f"{path.name}: no text content to index")
+        return Prepared(
+            path=path,
+            document_id=document_id,
+            source=path.name,
+            title=loaded.title,
+            text=loaded.text,
+            content_hash=content_hash,
+            version=version,
+            size_bytes=len(data),
+            sentences=sentence_spans(loaded.text, kept),
+            chunks=chunks,
+            is_new=existing is None or existing.version is None,
+        )
+
+    def write(self, doc: Prepared, collection: str, embeddings: list[list[float]]) -> None:
+        docs = self.index.docs
+        docs.begin_write(collection, doc.document_id, source=doc.source, path=str(doc.path))
+        self.index.vectors.upsert(
+            collection,
+            ids=[f"{doc.document_id}:{doc.version}:{c.index}" for c in doc.chunks],
+            embeddings=embeddings,
+            texts=[c.text for c in doc.chunks],
+            metadatas=[
+                {
+                    "document_id": doc.document_id,
+                    "version": doc.version,
+                    "source": doc.source,
+                    "title": doc.title,
+                    "chunk_index": c.index,
+                    "start": c.start,
+                    "end": c.end,
+                    "tokens": c.tokens,
+                }
+                for c in doc.chunks
+            ],
+        )
+        docs.commit_version(
+            collection,
+            doc.document_id,
+            source=doc.source,
+            path=str(doc.path),
+            title=doc.title,
+            content_hash=doc.content_hash,
+            version=doc.version,
+            text=doc.text,
+            sentences=doc.sentences,
+            chunk_count=len(doc.chunks),
+            size_bytes=doc.size_bytes,
+        )
+        self.index.vectors.delete_stale(
+            collection, document_id=doc.document_id, keep_version=doc.version
+        )
+        docs.finish_cleanup(collection, doc.document_id)
+
+    def _windows(
+        self, files: list[Path], collection: str, report: IngestReport, on_file: Callable[[], None]
+    ) -> Iterator[list[Prepared]]:
+        window: list[Prepared] = []
+        for path in files:
+            try:
+                prepared = self.prepare(path, collection)
+            except (UnsupportedFileError, OSError) as exc:
+                report.failed.append((str(path), str(exc)))
+                on_file()
+                continue
+            if prepared is None:
+                report.unchanged += 1
+                on_file()
+                continue
+            window.append(prepared)
+            if sum(len(p.chunks) for p in window) >= self.batch_size * 4:
+                yield window
+                window = []
+        if window:
+            yield window
+
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        *,
+        collection: str,
+        prune: bool = False,
+        on_start: Callable[[int], None] | None = None,
+        on_file: Callable[[], None] | None = None,
+    ) -> IngestReport:
+        check_collection(collection)
+        self.index.cleanup(collection)
+        files, skipped = discover(paths)
+        report = IngestReport(skipped=skipped)
+        if on_start:
+            on_start(len(files))
+        tick = on_file or (lambda: None)
+        for window in self._windows(files, collection, report, tick):
+            texts = [c.text for doc in window for c in doc.chunks]
+            vectors = self.embedder.embed(texts, batch_size=self.batch_size)
+            pos = 0
+            for doc in window:
+                n = len(doc.chunks)
+                self.write(doc, collection, vectors[pos : pos + n])
+                pos += n
+                report.chunks += n
+                if doc.is_new:
+                    report.added += 1
+                else:
+                    report.updated += 1
+                tick()
+        if prune:
+            report.deleted = self.prune(collection)
+        return report
+
+    def prune(self, collection: str) -> int:
+        deleted = 0
+        for rec in self.index.docs.list(collection):
+            if rec.path and not Path(rec.path).exists():
+                self.index.delete(collection, rec.document_id)
+                deleted += 1
+        return deleted

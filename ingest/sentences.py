@@ -1,0 +1,90 @@
+"""Sentence spans inside the kept blocks: the unit that citations quote."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.cleaning import Span
+
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sr jr st vs etc e.g i.e cf al inc ltd co corp gov gen col lt sgt rep
+    sen no nos fig figs approx dept est jan feb mar apr jun jul aug sep sept oct nov dec
+    u.s u.k u.n e.u a.m p.m ph.d mt ft vol pp ed eds""".split()
+)
+_BOUNDARY = re.compile(r"""[.!?…]+["”’')\]]*(?=\s+["“‘(\[]?[A-Z0-9])""")
+_STRUCTURAL_LINE = re.compile(r"^\s*(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>|\||```)")
+_LEAD_MARKER = re.compile(r"^(?:#{1,6}\s+|[-*+]\s+(?:\[[ xX]\]\s+)?|\d{1,3}[.)]\s+|>\s*)")
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    match = _WORD_BEFORE.search(text[max(0, dot - 12) : dot + 1])
+    if not match:
+        return False
+    word = match.group(1).lower()
+    return word in _ABBREVIATIONS or (len(word) == 1 and text[dot - 1].isupper())
+
+
+_TITLE_BREAK = re.compile(r"(?<=[^.!?…:;,\n])\n(?=[ \t]*[\"“‘(\[]?[A-Z0-9])")
+
+
+def _boundaries(text: str, start: int, end: int) -> list[re.Match[str]]:
+    """Sentence ends, plus line breaks after short title-like lines (captions, credits)."""
+    found = list(_BOUNDARY.finditer(text, start, end))
+    for m in _TITLE_BREAK.finditer(text, start, end):
+        line_start = text.rfind("\n", start, m.start()) + 1 or start
+        if m.start() - max(line_start, start) <= 80:
+            found.append(m)
+    return sorted(found, key=lambda m: m.start())
+
+
+def _split_prose(text: str, start: int, end: int) -> list[Span]:
+    out: list[Span] = []
+    cursor = start
+    for m in _boundaries(text, start, end):
+        if m.end() <= cursor:
+            continue
+        if text[m.start()] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, m.start()):
+            continue
+        out.append(Span(cursor, m.end()))
+        cursor = m.end()
+    out.append(Span(cursor, end))
+    return out
+
+
+def _trim(text: str, span: Span) -> Span | None:
+    start, end = span.start, span.end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    marker = _LEAD_MARKER.match(text, start, end)
+    if marker:
+        start = marker.end()
+    if end - start < 2 or not any(c.isalnum() for c in text[start:end]):
+        return None
+    return Span(start, end)
+
+
+def _lines(text: str, span: Span) -> list[Span]:
+    out, cursor = [], span.start
+    for m in re.finditer(r"\n", text[span.start : span.end]):
+        out.append(Span(cursor, span.start + m.start()))
+        cursor = span.start + m.end()
+    out.append(Span(cursor, span.end))
+    return out
+
+
+def sentence_spans(text: str, blocks: list[Span]) -> list[Span]:
+    """Sentences of `text` within `blocks`; markdown headings and list items are units too."""
+    out: list[Span] = []
+    for block in blocks:
+        lines = _lines(text, block)
+        structural = any(_STRUCTURAL_LINE.match(text, ln.start, ln.end) for ln in lines)
+        units = lines if structural else [block]
+        for unit in units:
+            for piece in _split_prose(text, unit.start, unit.end):
+                trimmed = _trim(text, piece)
+                if trimmed:
+                    out.append(trimmed)
+    return out

@@ -1,0 +1,113 @@
+"""Pure scoring of candidate sentences against a question."""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[\w][\w'’-]*", re.UNICODE)
+STOPWORDS = frozenset(
+    """a an the and or but if of in on at to for from by with about as into over after before
+    between under again further then once here there when where why how what which who whom
+    whose this that these those is are was were be been being have has had having do does did
+    doing i me my we our you your he him his she her it its they them their not no nor so than
+    too very can will just should would could may might must shall also any all both each few
+    more most other some such only own same s t now tell please give list name many much
+    according document documents text say says said""".split()
+)
+_MONTHS = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[- ](?:[A-Z][a-z]+|[A-Z]{2,}))+\b")
+_NUMBER = re.compile(
+    r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    r"thirty|forty|fifty|hundred|thousand|million|billion|dozen)\b",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\b(?:1[5-9]\d\d|20\d\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d)",
+    re.IGNORECASE,
+)
+
+
+def stem(word: str) -> str:
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    for suffix, min_len in (("ies", 5), ("ing", 6), ("ed", 5), ("es", 5), ("ly", 5), ("s", 4)):
+        if w.endswith(suffix) and len(w) >= min_len:
+            return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return w
+
+
+def terms(text: str) -> list[str]:
+    return [stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS]
+
+
+def _matches(term: str, words: set[str]) -> bool:
+    if term in words:
+        return True
+    # Derivations share a stem the suffix stripper cannot see: sign/signatories, elect/election.
+    return len(term) >= 4 and any(w.startswith(term) for w in words)
+
+
+def lexical_overlap(question: str, sentence: str) -> float:
+    """Share of the question's content terms that the sentence contains."""
+    q = set(terms(question))
+    if not q:
+        return 0.0
+    s = set(terms(sentence))
+    return sum(_matches(t, s) for t in q) / len(q)
+
+
+def expected_type(question: str) -> str | None:
+    q = question.lower().strip()
+    if re.match(r"^(?:and\s+)?(?:who|whom|whose)\b", q) or re.search(r"\bwhich (?:person|people|official|leader)s?\b", q):
+        return "person"
+    if re.match(r"^(?:and\s+)?when\b", q) or re.search(r"\b(?:what|which) (?:date|day|year|month)\b", q):
+        return "date"
+    if re.search(r"\bhow (?:many|much|long|old|far)\b", q):
+        return "number"
+    return None
+
+
+def answer_type_match(question: str, sentence: str) -> float:
+    """1.0 when the sentence holds the kind of thing the question asks for, else 0."""
+    kind = expected_type(question)
+    if kind is None:
+        return 0.0
+    if kind == "person":
+        q_words = {w.lower() for w in _WORD.findall(question)}
+        names = [
+            n for n in _NAME.findall(sentence)
+            if n.split()[0].lower() not in _MONTHS and not set(n.lower().split()) <= q_words
+        ]
+        return 1.0 if names else 0.0
+    if kind == "date":
+        return 1.0 if _DATE.search(sentence) else 0.0
+    return 1.0 if _NUMBER.search(sentence) else 0.0
+
+
+def form_factor(sentence: str) -> float:
+    """Labels and fragments ('Text of the statement:') rarely answer anything."""
+    words = len(sentence.split())
+    factor = min(1.0, words / 6)
+    if sentence.rstrip().endswith(":"):
+        factor *= 0.5
+    return factor
+
+
+def combine(
+    *,
+    own: float,
+    context: float,
+    lexical: float,
+    type_match: float,
+    form: float,
+    context_weight: float,
+    lexical_weight: float,
+    type_weight: float,
+) -> float:
+    semantic = (1 - context_weight) * own + context_weight * context
+    base = (1 - lexical_weight) * semantic + lexical_weight * lexical
+    return (base + type_weight * type_match) * form

@@ -1,0 +1,22 @@
+"""Every dependency routes use, as typed aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from service.components import Components
+from service.settings import Settings
+
+
+def get_components(request: Request) -> Components:
+    return request.app.state.components  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.components.settings  # type: ignore[no-any-return]
+
+
+ComponentsDep = Annotated[Components, Depends(get_components)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

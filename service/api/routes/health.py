@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.api.deps import ComponentsDep
+from service.errors import RagchatError
+from service.schemas import HealthResponse
+
+router = APIRouter(tags=["health"])
+
+
+class NotReadyError(RagchatError):
+    status = 503
+    type = "not_ready"
+
+
+@router.get("/healthz", response_model=HealthResponse)
+def healthz() -> HealthResponse:
+    return HealthResponse(status="ok")
+
+
+@router.get("/readyz", response_model=HealthResponse)
+def readyz(components: ComponentsDep) -> HealthResponse:
+    try:
+        components.index.vectors.heartbeat()
+    except Exception as exc:
+        raise NotReadyError(f"vector store unavailable: {exc}") from exc
+    return HealthResponse(status="ready")

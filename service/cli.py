@@ -1,0 +1,169 @@
+"""The `ragchat` command: ingest, ask, serve, documents."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from service.components import Components
+from service.errors import RagchatError
+from service.schemas import Message
+from service.settings import Settings
+
+app = typer.Typer(help="Chat with your documents; every claim cites its exact passage.",
+                  no_args_is_help=True, add_completion=False)
+documents_app = typer.Typer(help="List or delete indexed documents.", no_args_is_help=True)
+app.add_typer(documents_app, name="documents")
+
+err = Console(stderr=True)
+out = Console()
+
+CollectionOpt = Annotated[str | None, typer.Option("--collection", "-c", help="collection name")]
+
+
+def _setup(verbose: bool = False) -> Components:
+    settings = Settings()
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), 20),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("chromadb", "httpx", "sentence_transformers", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return Components(settings)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="files or folders to ingest")],
+    collection: CollectionOpt = None,
+    prune: Annotated[bool, typer.Option(help="delete documents whose files are gone")] = False,
+) -> None:
+    """Load, clean, chunk and embed files into the index; unchanged files cost nothing."""
+    comps = _setup()
+    name = collection or comps.settings.collection
+    progress = Progress(
+        TextColumn("[bold]ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    )
+    try:
+        with progress:
+            task = progress.add_task("files", total=None)
+            report = comps.ingestor.ingest(
+                paths,
+                collection=name,
+                prune=prune,
+                on_start=lambda n: progress.update(task, total=n),
+                on_file=lambda: progress.advance(task),
+            )
+    except (FileNotFoundError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        comps.close()
+    for path, reason in report.failed:
+        err.print(f"[yellow]failed[/yellow] {path}: {reason}")
+    for path, reason in report.skipped:
+        err.print(f"[dim]skipped {path}: {reason}[/dim]")
+    out.print(
+        f"collection {name}: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.deleted} deleted, {len(report.failed)} failed "
+        f"({report.chunks} chunks embedded)"
+    )
+    if report.failed and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question")],
+    collection: CollectionOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the response object")] = False,
+) -> None:
+    """Answer one question from the indexed documents, with citations."""
+    comps = _setup()
+    try:
+        response = comps.chat.chat(
+            messages=[Message(role="user", content=question)],
+            collection=collection or comps.settings.collection,
+        )
+    except (RagchatError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        comps.close()
+    if as_json:
+        sys.stdout.write(response.model_dump_json(indent=2) + "\n")
+        return
+    out.print(response.answer)
+    for c in response.citations:
+        out.print(f"\n[bold][{c.index}][/bold] {c.source} (chars {c.start}-{c.end}, score {c.score})")
+        out.print(f"    [italic]{' '.join(c.quote.split())}[/italic]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+) -> None:
+    """Run the HTTP API and chat page."""
+    import uvicorn
+
+    from service.main import create_app
+
+    comps = _setup()
+    server = comps.settings.server
+    uvicorn.run(
+        create_app(components=comps),
+        host=host or server.host,
+        port=port or server.port,
+        log_level=comps.settings.log_level.lower(),
+    )
+
+
+@documents_app.command("list")
+def documents_list(
+    collection: CollectionOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """List the documents of a collection."""
+    comps = _setup()
+    name = collection or comps.settings.collection
+    try:
+        records = comps.index.documents(name)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        sys.stdout.write(json.dumps([r.__dict__ for r in records], indent=2) + "\n")
+        return
+    table = Table(title=f"collection {name}: {len(records)} documents")
+    for col in ("document_id", "source", "title", "chunks", "bytes"):
+        table.add_column(col)
+    for r in records:
+        table.add_row(r.document_id, r.source, r.title[:60], str(r.chunk_count), str(r.size_bytes))
+    out.print(table)
+
+
+@documents_app.command("delete")
+def documents_delete(
+    document_ids: Annotated[list[str], typer.Argument(help="document ids to delete")],
+    collection: CollectionOpt = None,
+) -> None:
+    """Delete documents and their chunks."""
+    comps = _setup()
+    name = collection or comps.settings.collection
+    missing = [d for d in document_ids if not comps.index.delete(name, d)]
+    out.print(f"deleted {len(document_ids) - len(missing)} documents")
+    if missing:
+        raise _fail(f"not found in {name}: {', '.join(missing)}")

@@ -1,0 +1,67 @@
+"""Build every long-lived part once from settings; the CLI and the app share this."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+from ingest.embeddings import Embedder, SentenceTransformerEmbedder
+from ingest.index import Index
+from ingest.pipeline import Ingestor
+from service.answering.base import Answerer, build_answerer
+from service.chat import ChatService
+from service.retrieval import Retriever
+from service.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Components:
+    settings: Settings
+
+    @cached_property
+    def index(self) -> Index:
+        return Index(data_dir=self.settings.data_dir, chroma_url=self.settings.chroma_url)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        e = self.settings.embeddings
+        return SentenceTransformerEmbedder(model=e.model, device=e.device)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        r = self.settings.retrieval
+        return Retriever(
+            index=self.index, embedder=self.embedder, top_k=r.top_k, min_score=r.min_score
+        )
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        return build_answerer(self.settings, self.embedder, self.index)
+
+    @cached_property
+    def chat(self) -> ChatService:
+        return ChatService(retriever=self.retriever, answerer=self.answerer)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        i = self.settings.ingest
+        return Ingestor(
+            index=self.index,
+            embedder=self.embedder,
+            chunk_tokens=i.chunk_tokens,
+            chunk_overlap=i.chunk_overlap,
+            batch_size=i.embed_batch_size,
+            max_file_bytes=i.max_file_bytes,
+        )
+
+    def warm_up(self) -> None:
+        """Load the model and open the index now, so no request pays for it."""
+        _ = self.chat
+        self.embedder.embed_one("warm up")
+
+    def close(self) -> None:
+        if "index" in self.__dict__:
+            self.index.close()

@@ -1,0 +1,20 @@
+"""Domain errors; the HTTP layer maps each to a status in one handler."""
+
+
+class RagchatError(Exception):
+    status = 400
+    type = "invalid_request_error"
+
+
+class BadRequestError(RagchatError):
+    pass
+
+
+class NotFoundError(RagchatError):
+    status = 404
+    type = "not_found_error"
+
+
+class ConfigurationError(RagchatError):
+    status = 500
+    type = "configuration_error"

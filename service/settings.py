@@ -1,0 +1,80 @@
+"""All configuration, read from the environment and `.env` (prefix RAGCHAT_).
+
+Flat names (RAGCHAT_DATA_DIR, RAGCHAT_CHROMA_URL, RAGCHAT_LLM) are the ones DESIGN.md fixes;
+tuning knobs live in nested sections addressed as RAGCHAT_<SECTION>__<FIELD>.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IngestSettings(BaseModel):
+    chunk_tokens: int = Field(200, ge=16, le=2000, description="chunk size in cl100k tokens")
+    chunk_overlap: int = Field(40, ge=0, le=500, description="tokens shared by neighbouring chunks")
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+    max_file_bytes: int = Field(20_000_000, ge=1, description="larger files are rejected")
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        "", description="sentence-transformers model path; empty = bundled all-MiniLM-L6-v2"
+    )
+    device: str = "cpu"
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(5, ge=1, le=100)
+    min_score: float = Field(0.2, description="cosine floor below which a chunk is no evidence")
+
+
+class AnswerSettings(BaseModel):
+    max_sentences: int = Field(3, ge=1, le=10)
+    min_sentence_score: float = Field(0.3, description="best sentence must reach this to answer")
+    relative_cutoff: float = Field(
+        0.95, description="further sentences must score at least this share of the best one"
+    )
+    context_weight: float = Field(0.3, ge=0, le=1, description="weight of neighbour context")
+    lexical_weight: float = Field(0.35, ge=0, le=1, description="weight of word overlap")
+    type_weight: float = Field(
+        0.15, ge=0, le=1, description="bonus when a sentence holds the asked-for kind (who/when)"
+    )
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+    max_message_chars: int = Field(8000, ge=1)
+    max_messages: int = Field(100, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RAGCHAT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    data_dir: Path = Path("./data")
+    chroma_url: str = Field("", description="Chroma server URL; empty = embedded PersistentClient")
+    collection: str = "default"
+    llm: str = Field("auto", description="answerer mode: auto or extractive")
+    log_level: str = "INFO"
+
+    ingest: IngestSettings = IngestSettings()
+    embeddings: EmbeddingSettings = EmbeddingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    server: ServerSettings = ServerSettings()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
