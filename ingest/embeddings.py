@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -54,20 +55,28 @@ def bundled_model_path() -> Path:
 
 
 class SentenceTransformerEmbedder(Embedder):
-    name = "sentence-transformers"
+    """Loads the model on first use, so work that embeds nothing never pays for it."""
 
     def __init__(self, model: str = "", device: str = "cpu") -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
+        self.model = model
+        self.device = device
+        self.name = Path(model).name if model else "all-MiniLM-L6-v2"
+        self._model: Any = None
 
-        path = model or str(bundled_model_path())
-        logger.info("loading embedding model %s on %s", path, device)
-        self._model = SentenceTransformer(path, device=device)
-        self.name = Path(path).name
+    def load(self) -> Any:
+        if self._model is None:
+            for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_PROGRESS_BARS"):
+                os.environ.setdefault(var, "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            from sentence_transformers import SentenceTransformer
+
+            path = self.model or str(bundled_model_path())
+            logger.info("loading embedding model %s on %s", path, self.device)
+            self._model = SentenceTransformer(path, device=self.device)
+        return self._model
 
     def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
-        vectors = self._model.encode(
+        vectors = self.load().encode(
             list(texts), batch_size=len(texts), normalize_embeddings=True, show_progress_bar=False
         )
         return [v.tolist() for v in vectors]

@@ -37,15 +37,17 @@ def supported_extensions() -> list[str]:
 
 
 def decode_text(data: bytes, name: str) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise UnsupportedFileError(f"{name}: invalid UTF-16 text") from exc
     if b"\x00" in data[:8192]:
         raise UnsupportedFileError(f"{name}: looks like a binary file, not text")
-    for encoding in ("utf-8-sig", "utf-16") if data[:2] in (b"\xff\xfe", b"\xfe\xff") else (
-        "utf-8-sig",
-    ):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
     # Legacy single-byte text; cp1252 maps almost every byte, so reject only clear garbage.
     text = data.decode("cp1252", errors="replace")
     if text.count("\ufffd") > max(8, len(text) // 100):

@@ -12,8 +12,8 @@ _ABBREVIATIONS = frozenset(
     u.s u.k u.n e.u a.m p.m ph.d mt ft vol pp ed eds""".split()
 )
 _BOUNDARY = re.compile(r"""[.!?…]+["”’')\]]*(?=\s+["“‘(\[]?[A-Z0-9])""")
-_STRUCTURAL_LINE = re.compile(r"^\s*(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>|\||```)")
-_LEAD_MARKER = re.compile(r"^(?:#{1,6}\s+|[-*+]\s+(?:\[[ xX]\]\s+)?|\d{1,3}[.)]\s+|>\s*)")
+_STRUCTURAL_LINE = re.compile(r"[ \t]*(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>|\||```)")
+_LEAD_MARKER = re.compile(r"(?:#{1,6}\s+|[-*+]\s+(?:\[[ xX]\]\s+)?|\d{1,3}[.)]\s+|>\s*)")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
 
 
@@ -58,9 +58,6 @@ def _trim(text: str, span: Span) -> Span | None:
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
-    marker = _LEAD_MARKER.match(text, start, end)
-    if marker:
-        start = marker.end()
     if end - start < 2 or not any(c.isalnum() for c in text[start:end]):
         return None
     return Span(start, end)
@@ -83,7 +80,9 @@ def sentence_spans(text: str, blocks: list[Span]) -> list[Span]:
         structural = any(_STRUCTURAL_LINE.match(text, ln.start, ln.end) for ln in lines)
         units = lines if structural else [block]
         for unit in units:
-            for piece in _split_prose(text, unit.start, unit.end):
+            marker = _LEAD_MARKER.match(text, unit.start, unit.end) if structural else None
+            start = marker.end() if marker else unit.start
+            for piece in _split_prose(text, start, unit.end):
                 trimmed = _trim(text, piece)
                 if trimmed:
                     out.append(trimmed)

@@ -29,10 +29,12 @@ out = Console()
 CollectionOpt = Annotated[str | None, typer.Option("--collection", "-c", help="collection name")]
 
 
-def _setup(verbose: bool = False) -> Components:
+def _setup(*, quiet: bool = False) -> Components:
+    """Quiet commands log warnings only, so their output is what the user reads."""
     settings = Settings()
+    level = getattr(logging, settings.log_level.upper(), logging.INFO)
     logging.basicConfig(
-        level=logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), 20),
+        level=max(level, logging.WARNING) if quiet else level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -53,7 +55,7 @@ def ingest(
     prune: Annotated[bool, typer.Option(help="delete documents whose files are gone")] = False,
 ) -> None:
     """Load, clean, chunk and embed files into the index; unchanged files cost nothing."""
-    comps = _setup()
+    comps = _setup(quiet=True)
     name = collection or comps.settings.collection
     progress = Progress(
         TextColumn("[bold]ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -93,8 +95,9 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="print the response object")] = False,
 ) -> None:
     """Answer one question from the indexed documents, with citations."""
-    comps = _setup()
+    comps = _setup(quiet=True)
     try:
+        comps.warm_up()
         response = comps.chat.chat(
             messages=[Message(role="user", content=question)],
             collection=collection or comps.settings.collection,
@@ -138,7 +141,7 @@ def documents_list(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """List the documents of a collection."""
-    comps = _setup()
+    comps = _setup(quiet=True)
     name = collection or comps.settings.collection
     try:
         records = comps.index.documents(name)
@@ -161,7 +164,7 @@ def documents_delete(
     collection: CollectionOpt = None,
 ) -> None:
     """Delete documents and their chunks."""
-    comps = _setup()
+    comps = _setup(quiet=True)
     name = collection or comps.settings.collection
     missing = [d for d in document_ids if not comps.index.delete(name, d)]
     out.print(f"deleted {len(document_ids) - len(missing)} documents")

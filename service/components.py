@@ -61,6 +61,7 @@ class Components:
         """Load the model and open the index now, so no request pays for it."""
         _ = self.chat
         self.embedder.embed_one("warm up")
+        self.index.vectors.heartbeat()
 
     def close(self) -> None:
         if "index" in self.__dict__:

@@ -14,8 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class IngestSettings(BaseModel):
-    chunk_tokens: int = Field(200, ge=16, le=2000, description="chunk size in cl100k tokens")
-    chunk_overlap: int = Field(40, ge=0, le=500, description="tokens shared by neighbouring chunks")
+    chunk_tokens: int = Field(128, ge=16, le=2000, description="chunk size in cl100k tokens")
+    chunk_overlap: int = Field(24, ge=0, le=500, description="tokens shared by neighbouring chunks")
     embed_batch_size: int = Field(32, ge=1, le=1024)
     max_file_bytes: int = Field(20_000_000, ge=1, description="larger files are rejected")
 
@@ -37,6 +37,9 @@ class AnswerSettings(BaseModel):
     min_sentence_score: float = Field(0.3, description="best sentence must reach this to answer")
     relative_cutoff: float = Field(
         0.95, description="further sentences must score at least this share of the best one"
+    )
+    adjacent_cutoff: float = Field(
+        0.85, description="the same share for a sentence next to one already chosen"
     )
     context_weight: float = Field(0.3, ge=0, le=1, description="weight of neighbour context")
     lexical_weight: float = Field(0.35, ge=0, le=1, description="weight of word overlap")

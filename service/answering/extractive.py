@@ -11,7 +11,13 @@ from ingest.docstore import DocumentText
 from ingest.embeddings import Embedder
 from ingest.index import ChunkHit, Index
 from service.answering.base import Answer, Answerer, refusal, register
-from service.answering.scoring import answer_type_match, combine, form_factor, lexical_overlap
+from service.answering.scoring import (
+    answer_type_match,
+    combine,
+    form_factor,
+    idf_weights,
+    lexical_overlap,
+)
 from service.retrieval import Retrieved
 from service.schemas import Citation
 from service.settings import AnswerSettings, Settings
@@ -23,6 +29,7 @@ class Candidate:
     span: Span
     text: str
     context: str
+    position: int
 
 
 def _in_chunk(span: Span, hit: ChunkHit) -> bool:
@@ -44,7 +51,7 @@ def candidates(hits: list[ChunkHit], docs: dict[str, DocumentText]) -> list[Cand
             seen.add((hit.document_id, span.start))
             lo, hi = max(0, i - 1), min(len(doc.sentences), i + 2)
             context = " ".join(doc.text[s.start : s.end] for s in doc.sentences[lo:hi])
-            out.append(Candidate(hit, span, doc.text[span.start : span.end], context))
+            out.append(Candidate(hit, span, doc.text[span.start : span.end], context, i))
     return out
 
 
@@ -56,7 +63,14 @@ class ExtractiveAnswerer(Answerer):
         self.embedder = embedder
         self.index = index
 
-    def score(self, question: str, q_vec: list[float], cands: list[Candidate]) -> list[float]:
+    def score(
+        self,
+        question: str,
+        q_vec: list[float],
+        cands: list[Candidate],
+        corpus: list[str] | None = None,
+    ) -> list[float]:
+        weights = idf_weights(question, corpus or [c.text for c in cands])
         vectors = np.asarray(
             self.embedder.embed([c.text for c in cands] + [c.context for c in cands], batch_size=64)
         )
@@ -67,8 +81,8 @@ class ExtractiveAnswerer(Answerer):
             combine(
                 own=float(sims[i]),
                 context=float(sims[n + i]),
-                lexical=(1 - st.context_weight) * lexical_overlap(question, c.text)
-                + st.context_weight * lexical_overlap(question, c.context),
+                lexical=(1 - st.context_weight) * lexical_overlap(question, c.text, weights)
+                + st.context_weight * lexical_overlap(question, c.context, weights),
                 type_match=answer_type_match(question, c.text),
                 form=form_factor(c.text),
                 context_weight=st.context_weight,
@@ -77,6 +91,24 @@ class ExtractiveAnswerer(Answerer):
             )
             for i, c in enumerate(cands)
         ]
+
+    def select(self, cands: list[Candidate], scores: list[float], ranked: list[int]) -> list[int]:
+        """The best sentence, near-ties, and close runners-up next to a chosen sentence."""
+        st = self.settings
+        best = scores[ranked[0]]
+        chosen = [ranked[0]]
+        for i in ranked[1:]:
+            if len(chosen) >= st.max_sentences:
+                break
+            adjacent = any(
+                cands[i].hit.document_id == cands[j].hit.document_id
+                and cands[i].position in (cands[j].position - 1, cands[j].position + 1)
+                for j in chosen
+            )
+            cutoff = st.adjacent_cutoff if adjacent else st.relative_cutoff
+            if scores[i] >= best * cutoff:
+                chosen.append(i)
+        return chosen
 
     def answer(self, question: str, retrieved: Retrieved, *, collection: str) -> Answer:
         if not retrieved.hits:
@@ -90,14 +122,13 @@ class ExtractiveAnswerer(Answerer):
         cands = candidates(retrieved.hits, docs)
         if not cands:
             return refusal()
-        scores = self.score(question, retrieved.query_embedding, cands)
+        corpus = [d.text[s.start : s.end] for d in docs.values() for s in d.sentences]
+        scores = self.score(question, retrieved.query_embedding, cands, corpus)
         ranked = sorted(range(len(cands)), key=lambda i: (-scores[i], cands[i].span.start))
         best = scores[ranked[0]]
         if best < self.settings.min_sentence_score:
             return refusal()
-        chosen = [
-            i for i in ranked if scores[i] >= best * self.settings.relative_cutoff
-        ][: self.settings.max_sentences]
+        chosen = self.select(cands, scores, ranked)
         chosen.sort(key=lambda i: (cands[i].hit.document_id, cands[i].span.start))
         parts: list[str] = []
         citations: list[Citation] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _WORD = re.compile(r"[\w][\w'’-]*", re.UNICODE)
@@ -34,9 +35,13 @@ def stem(word: str) -> str:
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
-    for suffix, min_len in (("ies", 5), ("ing", 6), ("ed", 5), ("es", 5), ("ly", 5), ("s", 4)):
-        if w.endswith(suffix) and len(w) >= min_len:
-            return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    if len(w) >= 5 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) >= 5 and w.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return w[:-2]
+    for suffix, min_len in (("ing", 6), ("ed", 5), ("ly", 5), ("s", 4)):
+        if w.endswith(suffix) and not w.endswith("ss") and len(w) >= min_len:
+            return w[: -len(suffix)]
     return w
 
 
@@ -51,13 +56,38 @@ def _matches(term: str, words: set[str]) -> bool:
     return len(term) >= 4 and any(w.startswith(term) for w in words)
 
 
-def lexical_overlap(question: str, sentence: str) -> float:
-    """Share of the question's content terms that the sentence contains."""
+def idf_weights(question: str, corpus: list[str]) -> dict[str, float]:
+    """Rarer question terms count more: 'urge' outweighs 'Korea' in a text about Korea."""
     q = set(terms(question))
+    bags = [set(terms(text)) for text in corpus]
+    n = len(bags)
+    return {t: math.log(1 + (n + 1) / (1 + sum(_matches(t, b) for b in bags))) for t in q}
+
+
+def _bigrams(words: list[str]) -> set[tuple[str, str]]:
+    return set(zip(words, words[1:], strict=False))
+
+
+def lexical_overlap(question: str, sentence: str, weights: dict[str, float] | None = None) -> float:
+    """IDF-weighted share of the question's terms in the sentence, with credit for phrases.
+
+    Matching "South Korea" as a phrase tells the sentence about South Korea from the one
+    about North Korea, which single words cannot.
+    """
+    q_words = terms(question)
+    q = set(q_words)
     if not q:
         return 0.0
-    s = set(terms(sentence))
-    return sum(_matches(t, s) for t in q) / len(q)
+    w = weights or {}
+    s_words = terms(sentence)
+    s = set(s_words)
+    total = sum(w.get(t, 1.0) for t in q)
+    unigram = sum(w.get(t, 1.0) for t in q if _matches(t, s)) / total
+    q_pairs = _bigrams(q_words)
+    if not q_pairs:
+        return unigram
+    bigram = len(q_pairs & _bigrams(s_words)) / len(q_pairs)
+    return 0.75 * unigram + 0.25 * bigram
 
 
 def expected_type(question: str) -> str | None:

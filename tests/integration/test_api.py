@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.components import Components
+from service.main import create_app
+
+
+@pytest.fixture
+def client(article_components: Components) -> Iterator[TestClient]:
+    with TestClient(create_app(components=article_components)) as c:
+        yield c
+
+
+def chat_body(question: str, **extra: object) -> dict[str, object]:
+    return {"messages": [{"role": "user", "content": question}], **extra}
+
+
+def test_chat_returns_the_response_object(client: TestClient) -> None:
+    r = client.post("/v1/chat", json=chat_body("Who signed the joint statement?"))
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == {"answer", "refused", "citations", "model", "conversation_id", "timings_ms"}
+    assert "Namazu Hiroyuki" in body["answer"]
+    assert set(body["citations"][0]) == {
+        "index", "chunk_id", "document_id", "source", "title", "quote", "start", "end", "score",
+        "supported",
+    }
+
+
+def test_chat_keeps_a_given_conversation_id(client: TestClient) -> None:
+    r = client.post("/v1/chat", json=chat_body("When did Putin visit?", conversation_id="abc"))
+    assert r.json()["conversation_id"] == "abc"
+
+
+def test_chat_ignores_unknown_fields(client: TestClient) -> None:
+    r = client.post("/v1/chat", json=chat_body("When did Putin visit?", temperature=0.3))
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "fragment"),
+    [
+        (b"{not json", 422, "JSON"),
+        (b"\x00\xff\xfe binary", 422, ""),
+        (b"[]", 422, ""),
+        (b'{"messages": []}', 422, "messages"),
+        (b'{"messages": [{"role": "robot", "content": "hi"}]}', 422, "role"),
+        (b'{"messages": [{"role": "user", "content": ""}]}', 422, "content"),
+        (b'{"messages": [{"role": "assistant", "content": "hi"}]}', 400, "last message"),
+        (b'{"messages": [{"role": "user", "content": "hi"}], "collection": "../etc"}', 400,
+         "collection"),
+        (b'{"messages": [{"role": "user", "content": "hi"}], "top_k": 0}', 422, "top_k"),
+        (b'{"messages": "hello"}', 422, "messages"),
+    ],
+)
+def test_bad_bodies_get_a_4xx_json_error(
+    client: TestClient, payload: bytes, status: int, fragment: str
+) -> None:
+    r = client.post("/v1/chat", content=payload, headers={"content-type": "application/json"})
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert err["type"] and fragment.lower() in err["message"].lower()
+
+
+def test_oversized_body_is_rejected_with_413(client: TestClient) -> None:
+    big = chat_body("x" * 2_000_000)
+    r = client.post("/v1/chat", json=big)
+    assert r.status_code == 413
+    assert r.json()["error"]["type"] == "request_too_large"
+
+
+def test_overlong_message_is_rejected(client: TestClient) -> None:
+    r = client.post("/v1/chat", json=chat_body("why " * 5000))
+    assert r.status_code == 400
+    assert "exceeds" in r.json()["error"]["message"]
+
+
+def test_unknown_route_and_method_are_json_errors(client: TestClient) -> None:
+    assert client.get("/v1/nothing").json()["error"]["type"] == "not_found_error"
+    r = client.get("/v1/chat")
+    assert r.status_code == 405 and "error" in r.json()
+
+
+def test_health_ready_and_documents(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+    docs = client.get("/v1/documents").json()["documents"]
+    assert [d["source"] for d in docs] == ["dprk-russia-joint-statement.txt"]

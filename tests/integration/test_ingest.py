@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import document_id_for
+from service.components import Components
+from service.schemas import Message
+from tests.conftest import ARTICLE
+
+
+def chroma_ids(comps: Components, collection: str = "default") -> list[str]:
+    coll = comps.index.vectors._collection(collection)
+    return sorted(coll.get(include=[])["ids"])
+
+
+def test_ingest_stores_chunks_whose_offsets_point_at_their_text(
+    article_components: Components,
+) -> None:
+    comps = article_components
+    [doc] = comps.index.documents("default")
+    stored = comps.index.document_text("default", doc.document_id)
+    assert stored is not None
+    assert stored.text == ARTICLE.read_text(encoding="utf-8")
+    got = comps.index.vectors._collection("default").get(include=["documents", "metadatas"])
+    assert len(got["ids"]) == doc.chunk_count > 3
+    for text, meta in zip(got["documents"], got["metadatas"], strict=True):
+        span = stored.text[meta["start"] : meta["end"]]
+        for paragraph in text.split("\n\n"):
+            assert paragraph in span
+    for s in stored.sentences:
+        assert stored.text[s.start : s.end].strip() == stored.text[s.start : s.end]
+
+
+def test_reingesting_unchanged_files_embeds_nothing(
+    article_components: Components, article_dir: Path
+) -> None:
+    before = chroma_ids(article_components)
+    report = article_components.ingestor.ingest([article_dir], collection="default")
+    assert (report.added, report.updated, report.unchanged, report.chunks) == (0, 0, 1, 0)
+    assert chroma_ids(article_components) == before
+
+
+def test_changed_file_replaces_its_chunks(
+    article_components: Components, article_dir: Path
+) -> None:
+    comps = article_components
+    path = article_dir / ARTICLE.name
+    old_ids = set(chroma_ids(comps))
+    path.write_text(
+        "Revised notice\n\nThe statement was withdrawn on Monday by the ministry.\n",
+        encoding="utf-8",
+    )
+    report = comps.ingestor.ingest([article_dir], collection="default")
+    assert (report.added, report.updated) == (0, 1)
+    new_ids = set(chroma_ids(comps))
+    assert new_ids.isdisjoint(old_ids)
+    [doc] = comps.index.documents("default")
+    assert len(new_ids) == doc.chunk_count == 1
+    answer = comps.chat.chat(
+        messages=[Message(role="user", content="When was the statement withdrawn?")],
+        collection="default",
+    )
+    assert "Monday" in answer.answer
+    assert all("Jung Pak" not in c.quote for c in answer.citations)
+
+
+def test_crash_mid_write_leaves_old_version_live_then_cleans_up(
+    article_components: Components, article_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    comps = article_components
+    path = article_dir / ARTICLE.name
+    old_ids = set(chroma_ids(comps))
+    path.write_text("Replacement text about budgets and taxes.\n", encoding="utf-8")
+
+    def die(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("killed between writing chunks and switching versions")
+
+    monkeypatch.setattr(comps.index.docs, "commit_version", die)
+    with pytest.raises(KeyboardInterrupt):
+        comps.ingestor.ingest([article_dir], collection="default")
+    monkeypatch.undo()
+    # The new chunks are in Chroma but invisible: search still sees only the old version.
+    assert len(set(chroma_ids(comps)) - old_ids) == 1
+    hits = comps.retriever.retrieve("Who signed the joint statement?", collection="default").hits
+    assert hits and all(h.chunk_id in old_ids for h in hits)
+    # The next run finishes the job with no duplicates left behind.
+    report = comps.ingestor.ingest([article_dir], collection="default")
+    assert report.updated == 1
+    [doc] = comps.index.documents("default")
+    assert len(chroma_ids(comps)) == doc.chunk_count == 1
+
+
+def test_prune_removes_documents_whose_files_are_gone(
+    article_components: Components, article_dir: Path
+) -> None:
+    comps = article_components
+    (article_dir / ARTICLE.name).unlink()
+    report = comps.ingestor.ingest([article_dir], collection="default", prune=True)
+    assert report.deleted == 1
+    assert comps.index.documents("default") == []
+    assert chroma_ids(comps) == []
+
+
+def test_bad_files_are_reported_and_good_ones_still_ingested(
+    make_components: Callable[..., Components], tmp_path: Path
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "good.md").write_text("# Guide\n\nInstall with pip install ragchat.\n")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
+    (folder / "empty.txt").write_text("\n\n  \n")
+    (folder / "image.png").write_bytes(b"\x89PNG")
+    comps = make_components()
+    report = comps.ingestor.ingest([folder], collection="docs")
+    assert report.added == 1
+    failed = dict(report.failed)
+    assert "binary" in failed[str((folder / "binary.txt").resolve())]
+    assert "no text" in failed[str((folder / "empty.txt").resolve())]
+    assert any("image.png" in p for p, _ in report.skipped)
+    assert [d.source for d in comps.index.documents("docs")] == ["good.md"]
+
+
+def test_collections_are_isolated(
+    make_components: Callable[..., Components], article_dir: Path
+) -> None:
+    comps = make_components()
+    comps.ingestor.ingest([article_dir], collection="news")
+    assert comps.index.documents("default") == []
+    refused = comps.chat.chat(
+        messages=[Message(role="user", content="Who signed the joint statement?")],
+        collection="default",
+    )
+    assert refused.refused
+
+
+def test_document_ids_are_stable_across_spellings(tmp_path: Path) -> None:
+    p = tmp_path / "a.txt"
+    p.write_text("x")
+    assert document_id_for(p) == document_id_for(tmp_path / "." / "a.txt")
