@@ -69,7 +69,9 @@ def run(items: list[Item], *, chat: ChatService, collection: str) -> list[Verdic
     return [
         judge(
             item,
-            chat.chat(messages=[Message(role="user", content=item.question)], collection=collection),
+            chat.chat(
+                messages=[Message(role="user", content=item.question)], collection=collection
+            ),
         )
         for item in items
     ]

@@ -91,7 +91,7 @@ class DocStore:
         with self._lock:
             return self._conn.execute(sql, args).fetchall()
 
-    def list(self, collection: str) -> list[DocumentRecord]:
+    def records(self, collection: str) -> list[DocumentRecord]:
         rows = self._rows(
             f"SELECT {_COLUMNS} FROM documents WHERE collection=? AND version IS NOT NULL "
             "ORDER BY source, document_id",
@@ -137,7 +137,9 @@ class DocStore:
         text, sentences = rows[0]
         return DocumentText(text=text, sentences=[Span(s, e) for s, e in json.loads(sentences)])
 
-    def begin_write(self, collection: str, document_id: str, *, source: str, path: str | None) -> None:
+    def begin_write(
+        self, collection: str, document_id: str, *, source: str, path: str | None
+    ) -> None:
         """Flag the document before touching Chroma, so a crash leaves cleanup to do, not debris."""
         with self._tx() as c:
             c.execute(
@@ -187,7 +189,8 @@ class DocStore:
         """Make a document invisible at once; its chunks are removed by the next cleanup."""
         with self._tx() as c:
             c.execute(
-                "UPDATE documents SET version=NULL, needs_gc=1 WHERE collection=? AND document_id=?",
+                "UPDATE documents SET version=NULL, needs_gc=1 "
+                "WHERE collection=? AND document_id=?",
                 (collection, document_id),
             )
 

@@ -53,7 +53,7 @@ class Index:
         return self.docs.collections()
 
     def documents(self, collection: str) -> list[DocumentRecord]:
-        return self.docs.list(check_collection(collection))
+        return self.docs.records(check_collection(collection))
 
     def document_text(self, collection: str, document_id: str) -> DocumentText | None:
         return self.docs.text(collection, document_id)

@@ -216,7 +216,7 @@ class Ingestor:
 
     def prune(self, collection: str) -> int:
         deleted = 0
-        for rec in self.index.docs.list(collection):
+        for rec in self.index.docs.records(collection):
             if rec.path and not Path(rec.path).exists():
                 self.index.delete(collection, rec.document_id)
                 deleted += 1

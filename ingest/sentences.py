@@ -7,9 +7,65 @@ import re
 from ingest.cleaning import Span
 
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st vs etc e.g i.e cf al inc ltd co corp gov gen col lt sgt rep
-    sen no nos fig figs approx dept est jan feb mar apr jun jul aug sep sept oct nov dec
-    u.s u.k u.n e.u a.m p.m ph.d mt ft vol pp ed eds""".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "cf",
+        "al",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "gov",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "rep",
+        "sen",
+        "no",
+        "nos",
+        "fig",
+        "figs",
+        "approx",
+        "dept",
+        "est",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "u.s",
+        "u.k",
+        "u.n",
+        "e.u",
+        "a.m",
+        "p.m",
+        "ph.d",
+        "mt",
+        "ft",
+        "vol",
+        "pp",
+        "ed",
+        "eds",
+    ]
 )
 _BOUNDARY = re.compile(r"""[.!?…]+["”’')\]]*(?=\s+["“‘(\[]?[A-Z0-9])""")
 _STRUCTURAL_LINE = re.compile(r"[ \t]*(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>|\||```)")
@@ -44,7 +100,11 @@ def _split_prose(text: str, start: int, end: int) -> list[Span]:
     for m in _boundaries(text, start, end):
         if m.end() <= cursor:
             continue
-        if text[m.start()] == "." and m.end() - m.start() == 1 and _is_abbreviation(text, m.start()):
+        if (
+            text[m.start()] == "."
+            and m.end() - m.start() == 1
+            and _is_abbreviation(text, m.start())
+        ):
             continue
         out.append(Span(cursor, m.end()))
         cursor = m.end()

@@ -18,13 +18,16 @@ from service.errors import RagchatError
 from service.schemas import Message
 from service.settings import Settings
 
-app = typer.Typer(help="Chat with your documents; every claim cites its exact passage.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Chat with your documents; every claim cites its exact passage.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 documents_app = typer.Typer(help="List or delete indexed documents.", no_args_is_help=True)
 app.add_typer(documents_app, name="documents")
 
 err = Console(stderr=True)
-out = Console()
+out = Console(soft_wrap=True)
 
 CollectionOpt = Annotated[str | None, typer.Option("--collection", "-c", help="collection name")]
 
@@ -58,8 +61,12 @@ def ingest(
     comps = _setup(quiet=True)
     name = collection or comps.settings.collection
     progress = Progress(
-        TextColumn("[bold]ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True,
+        TextColumn("[bold]ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     )
     try:
         with progress:
@@ -111,7 +118,9 @@ def ask(
         return
     out.print(response.answer)
     for c in response.citations:
-        out.print(f"\n[bold][{c.index}][/bold] {c.source} (chars {c.start}-{c.end}, score {c.score})")
+        out.print(
+            f"\n[bold][{c.index}][/bold] {c.source} (chars {c.start}-{c.end}, score {c.score})"
+        )
         out.print(f"    [italic]{' '.join(c.quote.split())}[/italic]")
 
 
@@ -170,3 +179,7 @@ def documents_delete(
     out.print(f"deleted {len(document_ids) - len(missing)} documents")
     if missing:
         raise _fail(f"not found in {name}: {', '.join(missing)}")
+
+
+if __name__ == "__main__":
+    app()

@@ -16,7 +16,9 @@ from service.components import Components
 from service.settings import Settings
 
 
-def create_app(settings: Settings | None = None, *, components: Components | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, components: Components | None = None
+) -> FastAPI:
     comps = components or Components(settings or Settings())
 
     @asynccontextmanager

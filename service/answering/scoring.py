@@ -2,22 +2,160 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
 _WORD = re.compile(r"[\w][\w'’-]*", re.UNICODE)
 STOPWORDS = frozenset(
-    """a an the and or but if of in on at to for from by with about as into over after before
-    between under again further then once here there when where why how what which who whom
-    whose this that these those is are was were be been being have has had having do does did
-    doing i me my we our you your he him his she her it its they them their not no nor so than
-    too very can will just should would could may might must shall also any all both each few
-    more most other some such only own same s t now tell please give list name many much
-    according document documents text say says said""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "about",
+        "as",
+        "into",
+        "over",
+        "after",
+        "before",
+        "between",
+        "under",
+        "again",
+        "further",
+        "then",
+        "once",
+        "here",
+        "there",
+        "when",
+        "where",
+        "why",
+        "how",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "this",
+        "that",
+        "these",
+        "those",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "have",
+        "has",
+        "had",
+        "having",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "not",
+        "no",
+        "nor",
+        "so",
+        "than",
+        "too",
+        "very",
+        "can",
+        "will",
+        "just",
+        "should",
+        "would",
+        "could",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "also",
+        "any",
+        "all",
+        "both",
+        "each",
+        "few",
+        "more",
+        "most",
+        "other",
+        "some",
+        "such",
+        "only",
+        "own",
+        "same",
+        "s",
+        "t",
+        "now",
+        "tell",
+        "please",
+        "give",
+        "list",
+        "name",
+        "many",
+        "much",
+        "according",
+        "document",
+        "documents",
+        "text",
+        "say",
+        "says",
+        "said",
+    ]
 )
 _MONTHS = frozenset(
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday".split()
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
 )
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[- ](?:[A-Z][a-z]+|[A-Z]{2,}))+\b")
 _NUMBER = re.compile(
@@ -65,7 +203,7 @@ def idf_weights(question: str, corpus: list[str]) -> dict[str, float]:
 
 
 def _bigrams(words: list[str]) -> set[tuple[str, str]]:
-    return set(zip(words, words[1:], strict=False))
+    return set(itertools.pairwise(words))
 
 
 def lexical_overlap(question: str, sentence: str, weights: dict[str, float] | None = None) -> float:
@@ -92,9 +230,13 @@ def lexical_overlap(question: str, sentence: str, weights: dict[str, float] | No
 
 def expected_type(question: str) -> str | None:
     q = question.lower().strip()
-    if re.match(r"^(?:and\s+)?(?:who|whom|whose)\b", q) or re.search(r"\bwhich (?:person|people|official|leader)s?\b", q):
+    if re.match(r"^(?:and\s+)?(?:who|whom|whose)\b", q) or re.search(
+        r"\bwhich (?:person|people|official|leader)s?\b", q
+    ):
         return "person"
-    if re.match(r"^(?:and\s+)?when\b", q) or re.search(r"\b(?:what|which) (?:date|day|year|month)\b", q):
+    if re.match(r"^(?:and\s+)?when\b", q) or re.search(
+        r"\b(?:what|which) (?:date|day|year|month)\b", q
+    ):
         return "date"
     if re.search(r"\bhow (?:many|much|long|old|far)\b", q):
         return "number"
@@ -109,7 +251,8 @@ def answer_type_match(question: str, sentence: str) -> float:
     if kind == "person":
         q_words = {w.lower() for w in _WORD.findall(question)}
         names = [
-            n for n in _NAME.findall(sentence)
+            n
+            for n in _NAME.findall(sentence)
             if n.split()[0].lower() not in _MONTHS and not set(n.lower().split()) <= q_words
         ]
         return 1.0 if names else 0.0

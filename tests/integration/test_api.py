@@ -26,7 +26,15 @@ def test_chat_returns_the_response_object(client: TestClient) -> None:
     assert set(body) == {"answer", "refused", "citations", "model", "conversation_id", "timings_ms"}
     assert "Namazu Hiroyuki" in body["answer"]
     assert set(body["citations"][0]) == {
-        "index", "chunk_id", "document_id", "source", "title", "quote", "start", "end", "score",
+        "index",
+        "chunk_id",
+        "document_id",
+        "source",
+        "title",
+        "quote",
+        "start",
+        "end",
+        "score",
         "supported",
     }
 
@@ -51,8 +59,11 @@ def test_chat_ignores_unknown_fields(client: TestClient) -> None:
         (b'{"messages": [{"role": "robot", "content": "hi"}]}', 422, "role"),
         (b'{"messages": [{"role": "user", "content": ""}]}', 422, "content"),
         (b'{"messages": [{"role": "assistant", "content": "hi"}]}', 400, "last message"),
-        (b'{"messages": [{"role": "user", "content": "hi"}], "collection": "../etc"}', 400,
-         "collection"),
+        (
+            b'{"messages": [{"role": "user", "content": "hi"}], "collection": "../etc"}',
+            400,
+            "collection",
+        ),
         (b'{"messages": [{"role": "user", "content": "hi"}], "top_k": 0}', 422, "top_k"),
         (b'{"messages": "hello"}', 422, "messages"),
     ],
@@ -63,7 +74,8 @@ def test_bad_bodies_get_a_4xx_json_error(
     r = client.post("/v1/chat", content=payload, headers={"content-type": "application/json"})
     assert r.status_code == status, r.text
     err = r.json()["error"]
-    assert err["type"] and fragment.lower() in err["message"].lower()
+    assert err["type"]
+    assert fragment.lower() in err["message"].lower()
 
 
 def test_oversized_body_is_rejected_with_413(client: TestClient) -> None:
@@ -82,7 +94,8 @@ def test_overlong_message_is_rejected(client: TestClient) -> None:
 def test_unknown_route_and_method_are_json_errors(client: TestClient) -> None:
     assert client.get("/v1/nothing").json()["error"]["type"] == "not_found_error"
     r = client.get("/v1/chat")
-    assert r.status_code == 405 and "error" in r.json()
+    assert r.status_code == 405
+    assert "error" in r.json()
 
 
 def test_health_ready_and_documents(client: TestClient) -> None:

@@ -85,7 +85,8 @@ def test_crash_mid_write_leaves_old_version_live_then_cleans_up(
     # The new chunks are in Chroma but invisible: search still sees only the old version.
     assert len(set(chroma_ids(comps)) - old_ids) == 1
     hits = comps.retriever.retrieve("Who signed the joint statement?", collection="default").hits
-    assert hits and all(h.chunk_id in old_ids for h in hits)
+    assert hits
+    assert all(h.chunk_id in old_ids for h in hits)
     # The next run finishes the job with no duplicates left behind.
     report = comps.ingestor.ingest([article_dir], collection="default")
     assert report.updated == 1

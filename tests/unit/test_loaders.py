@@ -39,7 +39,9 @@ def test_windows_1252_fallback(tmp_path: Path) -> None:
         ("big.txt", b"a" * 2000, "exceeds the limit"),
     ],
 )
-def test_bad_files_are_rejected_clearly(tmp_path: Path, name: str, data: bytes, message: str) -> None:
+def test_bad_files_are_rejected_clearly(
+    tmp_path: Path, name: str, data: bytes, message: str
+) -> None:
     p = tmp_path / name
     p.write_bytes(data)
     with pytest.raises(UnsupportedFileError, match=message):

@@ -13,8 +13,14 @@ from service.answering.scoring import (
 
 @pytest.mark.parametrize(
     ("word", "expected"),
-    [("files", "file"), ("countries", "country"), ("signed", "sign"), ("press", "press"),
-     ("matches", "match"), ("attacked", "attack")],
+    [
+        ("files", "file"),
+        ("countries", "country"),
+        ("signed", "sign"),
+        ("press", "press"),
+        ("matches", "match"),
+        ("attacked", "attack"),
+    ],
 )
 def test_stem(word: str, expected: str) -> None:
     assert stem(word) == expected
@@ -58,6 +64,14 @@ def test_labels_and_fragments_score_lower() -> None:
 
 
 def test_combine_weights() -> None:
-    score = combine(own=1.0, context=0.0, lexical=0.0, type_match=0.0, form=1.0,
-                    context_weight=0.5, lexical_weight=0.0, type_weight=0.0)
+    score = combine(
+        own=1.0,
+        context=0.0,
+        lexical=0.0,
+        type_match=0.0,
+        form=1.0,
+        context_weight=0.5,
+        lexical_weight=0.0,
+        type_weight=0.0,
+    )
     assert score == pytest.approx(0.5)
