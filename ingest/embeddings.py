@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -80,3 +82,34 @@ class SentenceTransformerEmbedder(Embedder):
             list(texts), batch_size=len(texts), normalize_embeddings=True, show_progress_bar=False
         )
         return [v.tolist() for v in vectors]
+
+
+class EmbeddingCache:
+    """Bounded memo of text -> vector, so sentences asked about again are not re-embedded."""
+
+    def __init__(self, embedder: Embedder, *, max_entries: int = 50_000) -> None:
+        self.embedder = embedder
+        self.max_entries = max_entries
+        self._memo: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> list[list[float]]:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        if missing:
+            vectors = self.embedder.embed(missing, batch_size=batch_size)
+            with self._lock:
+                for text, vec in zip(missing, vectors, strict=True):
+                    self._memo[text] = vec
+                while len(self._memo) > self.max_entries:
+                    self._memo.popitem(last=False)
+        with self._lock:
+            out = []
+            for t in texts:
+                vec = self._memo.get(t)
+                if vec is None:  # evicted by a concurrent caller; rare
+                    vec = self.embedder.embed_one(t)
+                else:
+                    self._memo.move_to_end(t)
+                out.append(vec)
+            return out

@@ -8,7 +8,7 @@ import numpy as np
 
 from ingest.cleaning import Span
 from ingest.docstore import DocumentText
-from ingest.embeddings import Embedder
+from ingest.embeddings import Embedder, EmbeddingCache
 from ingest.index import ChunkHit, Index
 from service.answering.base import Answer, Answerer, refusal, register
 from service.answering.scoring import (
@@ -61,6 +61,7 @@ class ExtractiveAnswerer(Answerer):
     def __init__(self, *, settings: AnswerSettings, embedder: Embedder, index: Index) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.cache = EmbeddingCache(embedder)
         self.index = index
 
     def score(
@@ -72,7 +73,7 @@ class ExtractiveAnswerer(Answerer):
     ) -> list[float]:
         weights = idf_weights(question, corpus or [c.text for c in cands])
         vectors = np.asarray(
-            self.embedder.embed([c.text for c in cands] + [c.context for c in cands], batch_size=64)
+            self.cache.embed([c.text for c in cands] + [c.context for c in cands], batch_size=64)
         )
         sims = vectors @ np.asarray(q_vec)
         n = len(cands)
