@@ -132,10 +132,31 @@ def _lines(text: str, span: Span) -> list[Span]:
     return out
 
 
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
+
+
+def _outside_code(text: str, blocks: list[Span]) -> list[Span]:
+    """Blocks minus fenced code: commands and examples are searchable but not quotable prose."""
+    out: list[Span] = []
+    in_code = False
+    for block in blocks:
+        kept: list[Span] = []
+        for line in _lines(text, block):
+            if _FENCE.match(text[line.start : line.end]):
+                in_code = not in_code
+            elif not in_code:
+                if kept and kept[-1].end + 1 == line.start:
+                    kept[-1] = Span(kept[-1].start, line.end)
+                else:
+                    kept.append(line)
+        out.extend(kept)
+    return out
+
+
 def sentence_spans(text: str, blocks: list[Span]) -> list[Span]:
     """Sentences of `text` within `blocks`; markdown headings and list items are units too."""
     out: list[Span] = []
-    for block in blocks:
+    for block in _outside_code(text, blocks):
         lines = _lines(text, block)
         structural = any(_STRUCTURAL_LINE.match(text, ln.start, ln.end) for ln in lines)
         units = lines if structural else [block]

@@ -85,7 +85,7 @@ class ExtractiveAnswerer(Answerer):
                 lexical=(1 - st.context_weight) * lexical_overlap(question, c.text, weights)
                 + st.context_weight * lexical_overlap(question, c.context, weights),
                 type_match=answer_type_match(question, c.text),
-                form=form_factor(c.text),
+                form=form_factor(c.text, question),
                 context_weight=st.context_weight,
                 lexical_weight=st.lexical_weight,
                 type_weight=st.type_weight,

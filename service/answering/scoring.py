@@ -261,11 +261,25 @@ def answer_type_match(question: str, sentence: str) -> float:
     return 1.0 if _NUMBER.search(sentence) else 0.0
 
 
-def form_factor(sentence: str) -> float:
-    """Labels and fragments ('Text of the statement:') rarely answer anything."""
+_POINTER = re.compile(
+    r"\b(?:sections?|pages?|chapters?|tables?|examples?)\b[^.]{0,60}\b(?:below|above)\b"
+    r"|\b(?:see|read)\s+(?:the\s+)?(?:section|page|chapter|docs?)\b",
+    re.IGNORECASE,
+)
+
+
+def form_factor(sentence: str, question: str = "") -> float:
+    """Labels, fragments, questions and echoes of the question rarely answer anything."""
     words = len(sentence.split())
     factor = min(1.0, words / 6)
-    if sentence.rstrip().endswith(":"):
+    end = sentence.rstrip()[-1:]
+    if end == ":":
+        factor *= 0.5
+    elif end == "?":
+        factor *= 0.4
+    if question and set(terms(sentence)) <= set(terms(question)):
+        factor *= 0.4
+    if _POINTER.search(sentence):
         factor *= 0.5
     return factor
 

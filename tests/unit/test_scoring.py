@@ -61,6 +61,14 @@ def test_answer_type_match_needs_a_new_name() -> None:
 def test_labels_and_fragments_score_lower() -> None:
     assert form_factor("Text of joint statement:") < 0.5
     assert form_factor("The summit marked his first visit in 24 years.") == 1.0
+    assert form_factor("How do I ingest PDF files today?") < 0.5
+
+
+def test_echo_of_the_question_scores_lower() -> None:
+    q = "How do I ingest PDF files?"
+    assert form_factor("Ingesting PDF files", q) <= 0.2
+    assert form_factor('The section "PDF files" below shows how to ingest them.', q) == 0.5
+    assert form_factor("Convert a PDF file with pdftotext, then ingest the text.", q) == 1.0
 
 
 def test_combine_weights() -> None:

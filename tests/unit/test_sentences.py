@@ -35,3 +35,8 @@ def test_caption_lines_split_from_prose() -> None:
         "The visit was long.",
         "It ended.",
     ]
+
+
+def test_fenced_code_is_not_quoted() -> None:
+    text = "Run this:\n\n```bash\nragchat ask \"How?\"\n\nmore code\n```\n\nThen read. Done."
+    assert sentences(text) == ["Run this:", "Then read.", "Done."]

@@ -1,0 +1,1 @@
+"""Prompt templates for LLM answerers, kept as files and loaded at run time."""
