@@ -6,9 +6,9 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from ingest.index import check_collection
+from ingest.index import Index, check_collection
 from service.answering.base import Answerer
-from service.errors import BadRequestError
+from service.errors import BadRequestError, NotFoundError
 from service.retrieval import Retriever
 from service.schemas import ChatResponse, Message
 
@@ -23,9 +23,20 @@ def question_of(messages: Sequence[Message]) -> str:
 
 
 class ChatService:
-    def __init__(self, *, retriever: Retriever, answerer: Answerer) -> None:
+    def __init__(self, *, retriever: Retriever, answerer: Answerer, index: Index) -> None:
         self.retriever = retriever
         self.answerer = answerer
+        self.index = index
+
+    def require_collection(self, collection: str) -> None:
+        check_collection(collection)
+        known = self.index.collections()
+        if collection not in known:
+            hint = f"known: {', '.join(known)}" if known else "nothing is indexed yet"
+            raise NotFoundError(
+                f"collection {collection!r} has no documents ({hint}); "
+                f"add some with: ragchat ingest PATH --collection {collection}"
+            )
 
     def chat(
         self,
@@ -36,8 +47,8 @@ class ChatService:
         top_k: int | None = None,
     ) -> ChatResponse:
         t0 = time.perf_counter()
-        check_collection(collection)
         question = question_of(messages)
+        self.require_collection(collection)
         retrieved = self.retriever.retrieve(question, collection=collection, top_k=top_k)
         t1 = time.perf_counter()
         answer = self.answerer.answer(question, retrieved, collection=collection)

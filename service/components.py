@@ -43,7 +43,7 @@ class Components:
 
     @cached_property
     def chat(self) -> ChatService:
-        return ChatService(retriever=self.retriever, answerer=self.answerer)
+        return ChatService(retriever=self.retriever, answerer=self.answerer, index=self.index)
 
     @cached_property
     def ingestor(self) -> Ingestor:

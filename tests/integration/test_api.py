@@ -103,3 +103,9 @@ def test_health_ready_and_documents(client: TestClient) -> None:
     assert client.get("/readyz").json() == {"status": "ready"}
     docs = client.get("/v1/documents").json()["documents"]
     assert [d["source"] for d in docs] == ["dprk-russia-joint-statement.txt"]
+
+
+def test_unknown_collection_is_404_naming_the_known_ones(client: TestClient) -> None:
+    r = client.post("/v1/chat", json=chat_body("Who?", collection="nope"))
+    assert r.status_code == 404
+    assert "known: default" in r.json()["error"]["message"]

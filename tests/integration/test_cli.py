@@ -83,7 +83,9 @@ def test_docs_answer_how_to_ingest_pdf(tmp_path: Path) -> None:
     body = json.loads(r.stdout)
     assert not body["refused"]
     answer = body["answer"].lower()
-    assert "pdf" in answer and "convert" in answer and "text" in answer
+    assert "pdf" in answer
+    assert "convert" in answer
+    assert "text" in answer
     assert "?" not in answer
     assert any(c["source"] == "ingesting.md" for c in body["citations"])
 

@@ -7,6 +7,7 @@ import pytest
 
 from ingest.pipeline import document_id_for
 from service.components import Components
+from service.errors import NotFoundError
 from service.schemas import Message
 from tests.conftest import ARTICLE
 
@@ -130,11 +131,16 @@ def test_collections_are_isolated(
     comps = make_components()
     comps.ingestor.ingest([article_dir], collection="news")
     assert comps.index.documents("default") == []
-    refused = comps.chat.chat(
+    with pytest.raises(NotFoundError, match="collection 'default' has no documents"):
+        comps.chat.chat(
+            messages=[Message(role="user", content="Who signed the joint statement?")],
+            collection="default",
+        )
+    answered = comps.chat.chat(
         messages=[Message(role="user", content="Who signed the joint statement?")],
-        collection="default",
+        collection="news",
     )
-    assert refused.refused
+    assert "Jung Pak" in answered.answer
 
 
 def test_document_ids_are_stable_across_spellings(tmp_path: Path) -> None:

@@ -38,5 +38,5 @@ def test_caption_lines_split_from_prose() -> None:
 
 
 def test_fenced_code_is_not_quoted() -> None:
-    text = "Run this:\n\n```bash\nragchat ask \"How?\"\n\nmore code\n```\n\nThen read. Done."
+    text = 'Run this:\n\n```bash\nragchat ask "How?"\n\nmore code\n```\n\nThen read. Done.'
     assert sentences(text) == ["Run this:", "Then read.", "Done."]
