@@ -104,12 +104,12 @@ class EmbeddingCache:
                 while len(self._memo) > self.max_entries:
                     self._memo.popitem(last=False)
         with self._lock:
-            out = []
+            out: list[list[float]] = []
             for t in texts:
-                vec = self._memo.get(t)
-                if vec is None:  # evicted by a concurrent caller; rare
-                    vec = self.embedder.embed_one(t)
+                cached = self._memo.get(t)
+                if cached is None:  # evicted by a concurrent caller; rare
+                    cached = self.embedder.embed_one(t)
                 else:
                     self._memo.move_to_end(t)
-                out.append(vec)
+                out.append(cached)
             return out
