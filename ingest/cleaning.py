@@ -61,6 +61,8 @@ def keep_spans(text: str) -> list[Span]:
     in_teasers = False
     for i, part in enumerate(parts):
         key = _key(part)
+        if not any(ch.isalnum() for ch in key):
+            continue  # punctuation-only blocks (a closing code fence) are structure, not content
         if _BOILERPLATE.match(key):
             drop[i] = True
             if _SECTION_MARKER.match(key):

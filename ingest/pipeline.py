@@ -92,6 +92,11 @@ class Ingestor:
 
     def prepare(self, path: Path, collection: str) -> Prepared | None:
         """None when the stored version is already current."""
+        size = path.stat().st_size
+        if size > self.max_file_bytes:
+            raise UnsupportedFileError(
+                f"{path.name}: {size} bytes exceeds the limit of {self.max_file_bytes}"
+            )
         data = path.read_bytes()
         content_hash = hashlib.sha256(data).hexdigest()
         version = f"{content_hash[:16]}{self.fingerprint}"

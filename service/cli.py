@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -34,7 +35,13 @@ CollectionOpt = Annotated[str | None, typer.Option("--collection", "-c", help="c
 
 def _setup(*, quiet: bool = False) -> Components:
     """Quiet commands log warnings only, so their output is what the user reads."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise _fail(f"invalid setting: {problems}") from None
     level = getattr(logging, settings.log_level.upper(), logging.INFO)
     logging.basicConfig(
         level=max(level, logging.WARNING) if quiet else level,
@@ -129,7 +136,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
 ) -> None:
-    """Run the HTTP API and chat page."""
+    """Run the HTTP API."""
     import uvicorn
 
     from service.main import create_app

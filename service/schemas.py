@@ -40,7 +40,7 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     messages: list[Message] = Field(min_length=1)
-    collection: str = "default"
+    collection: str | None = Field(None, description="default: RAGCHAT_COLLECTION")
     stream: bool = False
     conversation_id: str | None = Field(None, max_length=128)
     top_k: int | None = Field(None, ge=1, le=50)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,6 +48,22 @@ class AnswerSettings(BaseModel):
     )
 
 
+class GenerationSettings(BaseModel):
+    context_tokens: int = Field(4096, ge=512, description="model context window, in tokens")
+    max_answer_tokens: int = Field(400, ge=16, le=8192)
+    temperature: float = Field(0.0, ge=0, le=2)
+    timeout_s: float = Field(60.0, gt=0, description="per model call")
+    max_retries: int = Field(2, ge=0, le=10)
+    llamacpp_threads: int = Field(0, ge=0, description="0 = all cores")
+
+
+class VerifySettings(BaseModel):
+    judge: str = Field("embedding", description="embedding | llm")
+    min_similarity: float = Field(0.45, description="sentence-to-source cosine for support")
+    min_overlap: float = Field(0.4, description="share of the sentence's words in the source")
+    min_combined: float = Field(0.6, description="or: mean of the two at least this")
+
+
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -68,13 +84,23 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     chroma_url: str = Field("", description="Chroma server URL; empty = embedded PersistentClient")
     collection: str = "default"
-    llm: str = Field("auto", description="answerer mode: auto or extractive")
+    llm: str = Field("auto", description="answerer: auto | extractive | openai | llamacpp")
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "RAGCHAT_OPENAI_API_KEY")
+    )
+    openai_base_url: str = Field(
+        "", validation_alias=AliasChoices("OPENAI_BASE_URL", "RAGCHAT_OPENAI_BASE_URL")
+    )
+    openai_model: str = "gpt-4o-mini"
+    llamacpp_model: str = Field("", description="path of a GGUF file for the llamacpp answerer")
     log_level: str = "INFO"
 
     ingest: IngestSettings = IngestSettings()
     embeddings: EmbeddingSettings = EmbeddingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
+    generation: GenerationSettings = GenerationSettings()
+    verify: VerifySettings = VerifySettings()
     server: ServerSettings = ServerSettings()
 
 

@@ -26,7 +26,7 @@ async def chat(body: ChatRequest, components: ComponentsDep, settings: SettingsD
     return await run_in_threadpool(
         components.chat.chat,
         messages=body.messages,
-        collection=body.collection,
+        collection=body.collection or settings.collection,
         conversation_id=body.conversation_id,
         top_k=body.top_k,
     )

@@ -2,14 +2,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from service.api.deps import ComponentsDep
+from service.api.deps import ComponentsDep, SettingsDep
 from service.schemas import DocumentInfo, DocumentList
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
 
 @router.get("/documents", response_model=DocumentList)
-def list_documents(components: ComponentsDep, collection: str = Query("default")) -> DocumentList:
+def list_documents(
+    components: ComponentsDep,
+    settings: SettingsDep,
+    collection: str | None = Query(None, description="default: RAGCHAT_COLLECTION"),
+) -> DocumentList:
+    collection = collection or settings.collection
     records = components.index.documents(collection)
     return DocumentList(
         collection=collection,

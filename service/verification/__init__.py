@@ -1,0 +1,1 @@
+"""Check every citation a model makes against the passage it points at."""

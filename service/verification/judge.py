@@ -1,0 +1,48 @@
+"""Support judges: does this passage back this claim? Each returns a score and a verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.embeddings import Embedder, EmbeddingCache
+from service.answering.scoring import lexical_overlap
+from service.settings import VerifySettings
+
+
+@dataclass(frozen=True)
+class Verdict:
+    score: float
+    supported: bool
+
+
+class Judge:
+    def judge(self, claim: str, passages: Sequence[str]) -> list[Verdict]:
+        raise NotImplementedError
+
+
+class EmbeddingJudge(Judge):
+    """Cosine similarity of claim and passage together with how much of the claim's wording
+    the passage contains; both cheap, no model call."""
+
+    def __init__(self, embedder: Embedder | EmbeddingCache, settings: VerifySettings) -> None:
+        self.embedder = embedder
+        self.settings = settings
+
+    def judge(self, claim: str, passages: Sequence[str]) -> list[Verdict]:
+        if not passages:
+            return []
+        vectors = np.asarray(self.embedder.embed([claim, *passages]))
+        sims = vectors[1:] @ vectors[0]
+        out = []
+        for sim, passage in zip(sims, passages, strict=True):
+            overlap = lexical_overlap(claim, passage)
+            combined = (float(sim) + overlap) / 2
+            s = self.settings
+            ok = (
+                sim >= s.min_similarity and overlap >= s.min_overlap
+            ) or combined >= s.min_combined
+            out.append(Verdict(score=round(combined, 4), supported=bool(ok)))
+        return out
