@@ -1,16 +1,24 @@
-"""One chat turn: pick the question, retrieve, answer, time each step."""
+"""One chat turn: resolve the conversation, condense, retrieve, answer, time each step."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
 
 from ingest.index import Index, check_collection
-from service.answering.base import Answerer
+from service.answering.base import Answer, Answerer
+from service.condense import Condenser
+from service.conversations import ConversationStore
 from service.errors import BadRequestError, NotFoundError
 from service.retrieval import Retriever
 from service.schemas import ChatResponse, Message
+
+
+@dataclass(frozen=True)
+class Delta:
+    text: str
 
 
 def question_of(messages: Sequence[Message]) -> str:
@@ -23,10 +31,20 @@ def question_of(messages: Sequence[Message]) -> str:
 
 
 class ChatService:
-    def __init__(self, *, retriever: Retriever, answerer: Answerer, index: Index) -> None:
+    def __init__(
+        self,
+        *,
+        retriever: Retriever,
+        answerer: Answerer,
+        index: Index,
+        condenser: Condenser,
+        conversations: ConversationStore,
+    ) -> None:
         self.retriever = retriever
         self.answerer = answerer
         self.index = index
+        self.condenser = condenser
+        self.conversations = conversations
 
     def require_collection(self, collection: str) -> None:
         check_collection(collection)
@@ -38,6 +56,64 @@ class ChatService:
                 f"add some with: ragchat ingest PATH --collection {collection}"
             )
 
+    def stream(
+        self,
+        *,
+        messages: Sequence[Message],
+        collection: str,
+        conversation_id: str | None = None,
+        top_k: int | None = None,
+    ) -> Generator[Delta | ChatResponse, None, None]:
+        """Answer deltas as they come, then the final response with verified citations."""
+        t0 = time.perf_counter()
+        question = question_of(messages)
+        self.require_collection(collection)
+        history = list(messages[:-1])
+        if conversation_id and len(messages) == 1:
+            history = self.conversations.history(conversation_id)
+        standalone = self.condenser.condense(history, question)
+        retrieved = self.retriever.retrieve(standalone, collection=collection, top_k=top_k)
+        t1 = time.perf_counter()
+        answer: Answer | None = None
+        first_token: float | None = None
+        for item in self.answerer.stream(standalone, retrieved, collection=collection):
+            if isinstance(item, Answer):
+                answer = item
+            elif item:
+                first_token = first_token or time.perf_counter()
+                yield Delta(item)
+        if answer is None:
+            raise RuntimeError("the answerer produced no answer")
+        if first_token is None:
+            first_token = time.perf_counter()
+            yield Delta(answer.text)  # a refusal made without the model still reads as text
+        t2 = time.perf_counter()
+        cid = conversation_id or uuid.uuid4().hex
+        self.conversations.append(
+            cid,
+            [
+                Message(role="user", content=question),
+                Message(role="assistant", content=answer.text),
+            ],
+        )
+        timings = {
+            "retrieve": round((t1 - t0) * 1000, 2),
+            "generate": round((t2 - t1) * 1000, 2),
+            "total": round((t2 - t0) * 1000, 2),
+        }
+        if first_token is not None:
+            timings["first_token"] = round((first_token - t0) * 1000, 2)
+        yield ChatResponse(
+            answer=answer.text,
+            refused=answer.refused,
+            citations=answer.citations,
+            model=self.answerer.name,
+            conversation_id=cid,
+            timings_ms=timings,
+            standalone_question=standalone if standalone != question else None,
+            unsupported_sentences=answer.unsupported_sentences,
+        )
+
     def chat(
         self,
         *,
@@ -46,22 +122,9 @@ class ChatService:
         conversation_id: str | None = None,
         top_k: int | None = None,
     ) -> ChatResponse:
-        t0 = time.perf_counter()
-        question = question_of(messages)
-        self.require_collection(collection)
-        retrieved = self.retriever.retrieve(question, collection=collection, top_k=top_k)
-        t1 = time.perf_counter()
-        answer = self.answerer.answer(question, retrieved, collection=collection)
-        t2 = time.perf_counter()
-        return ChatResponse(
-            answer=answer.text,
-            refused=answer.refused,
-            citations=answer.citations,
-            model=self.answerer.name,
-            conversation_id=conversation_id or uuid.uuid4().hex,
-            timings_ms={
-                "retrieve": round((t1 - t0) * 1000, 2),
-                "generate": round((t2 - t1) * 1000, 2),
-                "total": round((t2 - t0) * 1000, 2),
-            },
-        )
+        for item in self.stream(
+            messages=messages, collection=collection, conversation_id=conversation_id, top_k=top_k
+        ):
+            if isinstance(item, ChatResponse):
+                return item
+        raise RuntimeError("chat stream ended without a response")

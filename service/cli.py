@@ -48,7 +48,7 @@ def _setup(*, quiet: bool = False) -> Components:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("chromadb", "httpx", "sentence_transformers", "urllib3"):
+    for noisy in ("chromadb", "httpx", "httpx2", "openai", "sentence_transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return Components(settings)
 

@@ -11,6 +11,9 @@ from ingest.index import Index
 from ingest.pipeline import Ingestor
 from service.answering.base import Answerer, build_answerer
 from service.chat import ChatService
+from service.condense import Condenser
+from service.conversations import ConversationStore
+from service.llm.base import ChatModel
 from service.retrieval import Retriever
 from service.settings import Settings
 
@@ -42,8 +45,23 @@ class Components:
         return build_answerer(self.settings, self.embedder, self.index)
 
     @cached_property
+    def conversations(self) -> ConversationStore:
+        return ConversationStore(self.settings.data_dir / "conversations.sqlite3")
+
+    @cached_property
+    def condenser(self) -> Condenser:
+        model = getattr(self.answerer, "model", None)
+        return Condenser(model if isinstance(model, ChatModel) else None)
+
+    @cached_property
     def chat(self) -> ChatService:
-        return ChatService(retriever=self.retriever, answerer=self.answerer, index=self.index)
+        return ChatService(
+            retriever=self.retriever,
+            answerer=self.answerer,
+            index=self.index,
+            condenser=self.condenser,
+            conversations=self.conversations,
+        )
 
     @cached_property
     def ingestor(self) -> Ingestor:
@@ -66,3 +84,5 @@ class Components:
     def close(self) -> None:
         if "index" in self.__dict__:
             self.index.close()
+        if "conversations" in self.__dict__:
+            self.conversations.close()

@@ -27,6 +27,10 @@ class ChatResponse(BaseModel):
     model: str
     conversation_id: str
     timings_ms: dict[str, float]
+    standalone_question: str | None = Field(
+        None, description="the follow-up rewritten for retrieval, when it was rewritten"
+    )
+    unsupported_sentences: int = Field(0, description="answer sentences no source supports")
 
 
 class Message(BaseModel):

