@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from service.components import Components
@@ -88,7 +87,8 @@ def test_streaming_sends_deltas_then_citations_then_done(
     streamed = "".join(json.loads(d)["text"] for k, d in events if k == "delta")
     done = json.loads(events[-1][1])
     assert streamed.strip()
-    assert done["model"] == "smollm2" and "first_token" in done["timings_ms"]
+    assert done["model"] == "smollm2"
+    assert "first_token" in done["timings_ms"]
     assert json.loads(events[-2][1]) == done["citations"]
 
 
@@ -123,7 +123,8 @@ def test_no_evidence_means_no_model_call(
         messages=[Message(role="user", content="What is the boiling point of mercury?")],
         collection="default",
     )
-    assert r.refused and r.citations == []
+    assert r.refused
+    assert r.citations == []
 
 
 def test_llamacpp_backend_in_process(

@@ -32,4 +32,5 @@ def test_model_condenser_uses_the_prompt_and_first_line() -> None:
     out = Condenser(model).condense(HISTORY, "And which ministry is he from?")
     assert out == "Which ministry is Namazu Hiroyuki from?"
     prompt = model.calls[0][1]["content"]
-    assert "Who signed the joint statement?" in prompt and "he from?" in prompt
+    assert "Who signed the joint statement?" in prompt
+    assert "he from?" in prompt

@@ -27,7 +27,8 @@ def test_budget_is_never_exceeded() -> None:
 def test_prompts_load_and_render() -> None:
     for name in ("answer", "condense", "judge"):
         prompt = load(name)
-        assert prompt.system.template.strip() and prompt.user.template.strip()
+        assert prompt.system.template.strip()
+        assert prompt.user.template.strip()
     messages = load("answer").render(sources="[1] (a.txt) X.", question="What?")
     assert [m["role"] for m in messages] == ["system", "user"]
     assert "[1] (a.txt) X." in messages[1]["content"]

@@ -41,7 +41,8 @@ def test_correct_citation_gets_the_exact_supporting_quote() -> None:
     v = verify("The bridge opened in 1932 [1].")
     assert v.answer == "The bridge opened in 1932 [1]."
     [c] = v.citations
-    assert c.supported and c.source == "a.txt"
+    assert c.supported
+    assert c.source == "a.txt"
     assert TEXTS[c.document_id][c.start : c.end] == c.quote
     assert "opened in 1932" in c.quote
     assert v.unsupported_sentences == 0
@@ -50,7 +51,8 @@ def test_correct_citation_gets_the_exact_supporting_quote() -> None:
 def test_wrong_index_is_reattributed_to_the_supporting_source() -> None:
     v = verify("Ferries stopped running in 1940 [1].")
     [c] = v.citations
-    assert c.supported and c.document_id == "b"
+    assert c.supported
+    assert c.document_id == "b"
     assert v.answer == "Ferries stopped running in 1940 [1]."
     assert "Ferries stopped" in c.quote
 
@@ -84,7 +86,8 @@ def test_citations_are_renumbered_in_order_and_shared() -> None:
     )
     assert [c.index for c in v.citations] == [1, 2]
     assert v.citations[0].document_id == "b"
-    assert v.answer.count("[1]") == 2 and v.answer.count("[2]") == 1
+    assert v.answer.count("[1]") == 2
+    assert v.answer.count("[2]") == 1
 
 
 def test_marker_after_the_full_stop_and_grouped_markers() -> None:
