@@ -60,8 +60,11 @@ class GenerationSettings(BaseModel):
 class VerifySettings(BaseModel):
     judge: str = Field("embedding", description="embedding | llm")
     min_similarity: float = Field(0.45, description="sentence-to-source cosine for support")
-    min_overlap: float = Field(0.4, description="share of the sentence's words in the source")
+    min_overlap: float = Field(0.5, description="share of the sentence's words in the source")
     min_combined: float = Field(0.6, description="or: mean of the two at least this")
+    max_missing_names: float = Field(
+        0.2, description="most of the sentence's names and numbers the source may lack"
+    )
 
 
 class ServerSettings(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,6 +11,27 @@ import numpy as np
 from ingest.embeddings import Embedder, EmbeddingCache
 from service.answering.scoring import lexical_overlap
 from service.settings import VerifySettings
+
+_TOKEN = re.compile(r"[A-Za-z][\w'’.-]*|\d[\d,.:/-]*")
+
+
+def key_tokens(claim: str) -> list[str]:
+    """Names and numbers: what a passage must contain for a claim to be about it."""
+    out = []
+    for i, m in enumerate(_TOKEN.finditer(claim)):
+        tok = m.group().rstrip(".,:;-")
+        if tok[:1].isdigit() or (i > 0 and tok[:1].isupper()):
+            out.append(tok)
+    return out
+
+
+def missing_share(claim: str, passage: str) -> float:
+    """Share of the claim's names and numbers the passage lacks (0 when it has none)."""
+    keys = key_tokens(claim)
+    if not keys:
+        return 0.0
+    haystack = passage.casefold()
+    return sum(k.casefold() not in haystack for k in keys) / len(keys)
 
 
 @dataclass(frozen=True)
@@ -24,8 +46,8 @@ class Judge:
 
 
 class EmbeddingJudge(Judge):
-    """Cosine similarity of claim and passage together with how much of the claim's wording
-    the passage contains; both cheap, no model call."""
+    """Cosine similarity of claim and passage, how much of the claim's wording the passage
+    contains, and whether it names the same people, places and numbers; no model call."""
 
     def __init__(self, embedder: Embedder | EmbeddingCache, settings: VerifySettings) -> None:
         self.embedder = embedder

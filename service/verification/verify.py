@@ -19,6 +19,8 @@ from service.schemas import Citation
 from service.verification.judge import Judge, Verdict
 
 MARKER = re.compile(r"\s?\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# Where a marker goes in a sentence that had none: before its final punctuation.
+_END = re.compile(r"(?=[.!?…]*[\"”’)]*\s*$)")
 
 
 @dataclass(frozen=True)
@@ -100,15 +102,22 @@ class Verifier:
             claim = " ".join(MARKER.sub("", sentence).split())
             new_numbers: list[int] = []
             any_supported = False
+            found: list[tuple[Source, Window, Verdict]] = []
             for n in dict.fromkeys(cited):
                 source = by_index.get(n)
                 if source is None:
                     removed += 1
                     continue
                 cite = self._cite(claim, source, sources)
-                if cite is None:
-                    continue
-                source_used, window, verdict = cite
+                if cite is not None:
+                    found.append(cite)
+            if not cited and len(terms(claim)) >= 4:
+                # An uncited claim gets a citation if some retrieved source supports it.
+                auto = self._support_anywhere(claim, sources)
+                if auto is not None:
+                    found.append(auto)
+                    matches = [_END.search(sentence)]  # type: ignore[list-item]
+            for source_used, window, verdict in found:
                 key = (source_used.hit.chunk_id, window.start, window.end)
                 if key not in keys:
                     keys[key] = self._citation(len(keys) + 1, source_used, window, verdict)
@@ -130,6 +139,18 @@ class Verifier:
             removed_markers=removed,
         )
 
+    def _support_anywhere(
+        self, claim: str, sources: list[Source], *, skip: Source | None = None
+    ) -> tuple[Source, Window, Verdict] | None:
+        best: tuple[Source, Window, Verdict] | None = None
+        for other in sources:
+            if other is skip:
+                continue
+            found = self._best(claim, other)
+            if found and found[1].supported and (best is None or found[1].score > best[2].score):
+                best = (other, found[0], found[1])
+        return best
+
     def _cite(
         self, claim: str, source: Source, sources: list[Source]
     ) -> tuple[Source, Window, Verdict] | None:
@@ -137,15 +158,9 @@ class Verifier:
         if own and own[1].supported:
             return source, own[0], own[1]
         # Re-attribute to the retrieved source that does support the sentence, if any.
-        best: tuple[Source, Window, Verdict] | None = None
-        for other in sources:
-            if other is source:
-                continue
-            found = self._best(claim, other)
-            if found and found[1].supported and (best is None or found[1].score > best[2].score):
-                best = (other, found[0], found[1])
-        if best:
-            return best
+        moved = self._support_anywhere(claim, sources, skip=source)
+        if moved:
+            return moved
         return (source, own[0], own[1]) if own else None
 
     @staticmethod

@@ -110,3 +110,45 @@ def test_unknown_collection_is_404_naming_the_known_ones(client: TestClient) -> 
     r = client.post("/v1/chat", json=chat_body("Who?", collection="nope"))
     assert r.status_code == 404
     assert "known: default" in r.json()["error"]["message"]
+
+
+def test_follow_up_by_conversation_id_is_condensed(client: TestClient) -> None:
+    first = client.post("/v1/chat", json=chat_body("Who signed the joint statement?")).json()
+    follow = client.post(
+        "/v1/chat",
+        json=chat_body(
+            "And which ministry is the Japanese signatory from?",
+            conversation_id=first["conversation_id"],
+        ),
+    ).json()
+    assert "Who signed the joint statement?" in follow["standalone_question"]
+    assert "Ministry of Foreign Affairs" in follow["answer"]
+    assert follow["conversation_id"] == first["conversation_id"]
+
+
+def test_follow_up_with_full_history_in_messages(client: TestClient) -> None:
+    body = {
+        "messages": [
+            {"role": "user", "content": "Who signed the joint statement?"},
+            {"role": "assistant", "content": "Jung Pak, Cho Koo-rae and Namazu Hiroyuki [1]."},
+            {"role": "user", "content": "And which ministry is the Japanese signatory from?"},
+        ]
+    }
+    r = client.post("/v1/chat", json=body).json()
+    assert "Ministry of Foreign Affairs" in r["answer"]
+
+
+def test_extractive_streams_sse_events(client: TestClient) -> None:
+    with client.stream(
+        "POST", "/v1/chat", json=chat_body("Who signed the joint statement?", stream=True)
+    ) as r:
+        assert r.status_code == 200
+        lines = [line for line in r.iter_lines() if line.startswith("event:")]
+    assert lines[0] == "event: delta"
+    assert lines[-2:] == ["event: citations", "event: done"]
+
+
+def test_streaming_errors_before_the_stream_are_plain_json(client: TestClient) -> None:
+    r = client.post("/v1/chat", json=chat_body("Who?", collection="nope", stream=True))
+    assert r.status_code == 404
+    assert r.json()["error"]["type"] == "not_found_error"

@@ -58,10 +58,10 @@ def test_wrong_index_is_reattributed_to_the_supporting_source() -> None:
 
 
 def test_markers_pointing_at_nothing_are_removed() -> None:
-    v = verify("Its main span is 503 metres long [7]. It was designed by Joseph Strauss [1].")
+    v = verify("Pigeons nest under the deck [7]. It was designed by Joseph Strauss [1].")
     assert "[7]" not in v.answer
     assert v.removed_markers == 1
-    assert v.answer == "Its main span is 503 metres long. It was designed by Joseph Strauss [1]."
+    assert v.answer == "Pigeons nest under the deck. It was designed by Joseph Strauss [1]."
     assert v.unsupported_sentences == 1  # the first sentence lost its only marker
 
 
@@ -73,10 +73,19 @@ def test_fabricated_claim_is_kept_but_marked_unsupported() -> None:
     assert v.unsupported_sentences == 1
 
 
-def test_sentence_without_marker_counts_as_unsupported() -> None:
-    v = verify("The bridge opened in 1932 [1]. Its span is 503 metres long.")
+def test_uncited_sentence_without_support_counts_as_unsupported() -> None:
+    v = verify("The bridge opened in 1932 [1]. Pigeons nest under the deck every spring.")
     assert len(v.citations) == 1
     assert v.unsupported_sentences == 1
+    assert v.answer.endswith("Pigeons nest under the deck every spring.")
+
+
+def test_uncited_sentence_with_support_gets_a_citation() -> None:
+    v = verify("Its main span is 503 metres long. Ferries stopped running in 1940!")
+    assert v.answer == "Its main span is 503 metres long [1]. Ferries stopped running in 1940 [2]!"
+    assert [c.document_id for c in v.citations] == ["a", "b"]
+    assert all(c.supported for c in v.citations)
+    assert v.unsupported_sentences == 0
 
 
 def test_citations_are_renumbered_in_order_and_shared() -> None:
@@ -95,3 +104,16 @@ def test_marker_after_the_full_stop_and_grouped_markers() -> None:
     assert v.unsupported_sentences == 0
     assert all(c.supported for c in v.citations)
     assert "[1, 2]" not in v.answer
+
+
+def test_names_and_numbers_must_be_in_the_passage() -> None:
+    from service.verification.judge import key_tokens, missing_share
+
+    assert key_tokens("The bridge opened in 1932 under Joseph Strauss.") == [
+        "1932",
+        "Joseph",
+        "Strauss",
+    ]
+    passage = "The bridge opened in 1932, designed by Joseph Strauss."
+    assert missing_share("It opened in 1932 under Joseph Strauss.", passage) == 0
+    assert missing_share("It opened in 1937 under Yoshiaki Koyama.", passage) == 1
