@@ -10,7 +10,7 @@ from ingest.tokenizer import count_tokens
 from prompts import load as load_prompt
 from service.answering.base import Answer, Answerer, refusal
 from service.answering.sources import build_sources
-from service.llm.base import ChatModel
+from service.llm.base import ChatModel, LLMBadResponseError
 from service.retrieval import Retrieved
 from service.settings import GenerationSettings
 from service.verification.verify import Source, Verifier, windows_of
@@ -27,7 +27,7 @@ _SAFETY_TOKENS = 32
 
 
 def says_cannot_answer(text: str) -> bool:
-    return bool(_CANNOT.search(text)) or not text.strip()
+    return bool(_CANNOT.search(text))
 
 
 class GenerativeAnswerer(Answerer):
@@ -78,6 +78,8 @@ class GenerativeAnswerer(Answerer):
             parts.append(delta)
             yield delta
         text = "".join(parts).strip()
+        if not text:
+            raise LLMBadResponseError("the model server returned no text")
         verified = self.verifier.verify(text, sources)
         if says_cannot_answer(text) and not any(c.supported for c in verified.citations):
             yield Answer(text=verified.answer or text, refused=True, citations=[])

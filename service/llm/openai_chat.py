@@ -53,7 +53,8 @@ class OpenAIChatModel(ChatModel):
             raise LLMBadResponseError(
                 f"model server refused the request ({exc.status_code}): {exc.message}"
             ) from exc
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
+            # langchain raises ValueError when a stream ends without a single parsable chunk.
             raise LLMBadResponseError(f"model server answered garbage: {exc}") from exc
 
 

@@ -7,8 +7,10 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -204,3 +206,36 @@ def test_client_disconnect_stops_generation(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+class GarbageHandler(BaseHTTPRequestHandler):
+    """A model server that answers every request with an HTML error page."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = b"<html><body>upstream exploded</body></html>"
+        self.send_response(200)
+        self.send_header("content-type", "text/html")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_garbage_from_the_model_server_gives_502(
+    make_components: Callable[..., Components], article_dir: Path
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), GarbageHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        comps = openai_components(make_components, article_dir, url)
+        with TestClient(create_app(components=comps)) as client:
+            r = client.post("/v1/chat", json={"messages": [{"role": "user", "content": QUESTION}]})
+        assert r.status_code == 502, r.text
+        assert r.json()["error"]["type"] == "llm_bad_response"
+    finally:
+        server.shutdown()
