@@ -112,10 +112,7 @@ def main() -> None:
         prompts = {}
         for q in QUESTIONS:
             retrieved = comps.retriever.retrieve(q, collection="default")
-            sources = answerer._sources(q, retrieved, "default")  # type: ignore[attr-defined]
-            from service.answering.sources import build_sources
-
-            block, _ = build_sources([s.hit for s in sources], budget_tokens=10**9)
+            block, _ = answerer._sources(q, retrieved, "default")  # type: ignore[attr-defined]
             prompts[q] = answerer.prompt.render(sources=block, question=q)  # type: ignore[attr-defined]
         client = OpenAI(base_url=llama.url, api_key="not-needed")
         service_ms, direct_ms = [], []

@@ -9,7 +9,15 @@ from pathlib import Path
 
 
 class UnsupportedFileError(ValueError):
-    """The file's type has no loader, or its content cannot be read as a document."""
+    """The file's content cannot be read as a document."""
+
+
+class UnsupportedTypeError(UnsupportedFileError):
+    """No loader for the file's extension."""
+
+
+class FileTooLargeError(UnsupportedFileError):
+    """The file exceeds the configured size limit."""
 
 
 @dataclass(frozen=True)
@@ -87,11 +95,11 @@ def load_markdown(data: bytes, name: str) -> LoadedDocument:
 def load_file(path: Path, *, max_bytes: int) -> LoadedDocument:
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
-        raise UnsupportedFileError(
+        raise UnsupportedTypeError(
             f"{path.name}: unsupported file type {path.suffix or '(none)'}; "
             f"supported: {', '.join(supported_extensions())}"
         )
     size = path.stat().st_size
     if size > max_bytes:
-        raise UnsupportedFileError(f"{path.name}: {size} bytes exceeds the limit of {max_bytes}")
+        raise FileTooLargeError(f"{path.name}: {size} bytes exceeds the limit of {max_bytes}")
     return loader(path.read_bytes(), path.name)

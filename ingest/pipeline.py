@@ -12,7 +12,12 @@ from ingest.chunking import Chunk, chunk_text, make_splitter
 from ingest.cleaning import Span, keep_spans
 from ingest.embeddings import Embedder
 from ingest.index import Index, check_collection
-from ingest.loaders import UnsupportedFileError, load_file, supported_extensions
+from ingest.loaders import (
+    FileTooLargeError,
+    UnsupportedFileError,
+    load_file,
+    supported_extensions,
+)
 from ingest.sentences import sentence_spans
 
 logger = logging.getLogger(__name__)
@@ -94,7 +99,7 @@ class Ingestor:
         """None when the stored version is already current."""
         size = path.stat().st_size
         if size > self.max_file_bytes:
-            raise UnsupportedFileError(
+            raise FileTooLargeError(
                 f"{path.name}: {size} bytes exceeds the limit of {self.max_file_bytes}"
             )
         data = path.read_bytes()

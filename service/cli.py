@@ -125,9 +125,9 @@ def ask(
         return
     out.print(response.answer)
     for c in response.citations:
-        out.print(
-            f"\n[bold][{c.index}][/bold] {c.source} (chars {c.start}-{c.end}, score {c.score})"
-        )
+        flag = "" if c.supported else " [red]NOT SUPPORTED[/red]"
+        where = f"chars {c.start}-{c.end}, score {c.score}"
+        out.print(f"\n[bold]\\[{c.index}][/bold] {c.source} ({where}){flag}")
         out.print(f"    [italic]{' '.join(c.quote.split())}[/italic]")
 
 

@@ -18,17 +18,19 @@ CREATE TABLE IF NOT EXISTS turns (
     created_at      REAL NOT NULL,
     PRIMARY KEY (conversation_id, seq)
 );
+CREATE INDEX IF NOT EXISTS turns_created ON turns (created_at);
 """
 
 
 class ConversationStore:
-    def __init__(self, path: Path, *, max_turns: int = 20) -> None:
+    def __init__(self, path: Path, *, max_turns: int = 20, keep_days: float = 30) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self.max_turns = max_turns
+        self.keep_seconds = keep_days * 86400
 
     def close(self) -> None:
         self._conn.close()
@@ -50,6 +52,10 @@ class ConversationStore:
                     (conversation_id,),
                 ).fetchone()
                 now = time.time()
+                # Conversations idle for longer than the retention period are forgotten.
+                self._conn.execute(
+                    "DELETE FROM turns WHERE created_at < ?", (now - self.keep_seconds,)
+                )
                 self._conn.executemany(
                     "INSERT INTO turns VALUES (?, ?, ?, ?, ?)",
                     [

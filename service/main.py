@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from service import __version__
 from service.api import errors
 from service.api.limits import BodyLimitMiddleware
-from service.api.routes import chat, documents, health
+from service.api.routes import chat, documents, health, openai_compat, page
 from service.components import Components
 from service.settings import Settings
 
@@ -30,8 +31,13 @@ def create_app(
 
     app = FastAPI(title="ragchat", version=__version__, lifespan=lifespan)
     app.state.components = comps
-    app.add_middleware(BodyLimitMiddleware, max_bytes=comps.settings.server.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=comps.settings.server.max_body_bytes,
+        upload_bytes=comps.settings.ingest.max_file_bytes + 65536,
+    )
     errors.install(app)
-    for router in (health.router, chat.router, documents.router):
+    for router in (health.router, chat.router, openai_compat.router, documents.router, page.router):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     return app

@@ -77,3 +77,16 @@ class DocumentInfo(BaseModel):
 class DocumentList(BaseModel):
     collection: str
     documents: list[DocumentInfo]
+
+
+class DocumentDetail(DocumentInfo):
+    collection: str
+    text: str = Field(description="the extracted text that citation offsets point into")
+
+
+class UploadResponse(BaseModel):
+    collection: str
+    document_id: str
+    source: str
+    status: Literal["added", "updated", "unchanged"]
+    chunks: int

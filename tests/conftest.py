@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -133,3 +135,54 @@ def llama_server() -> Iterator[LlamaServer]:
     server = LlamaServer().start()
     yield server
     server.stop()
+
+
+@contextmanager
+def ragchat_server(env: dict[str, str], log: Path | None = None) -> Iterator[str]:
+    """A real `ragchat serve` on a free loopback port; yields its base URL."""
+    port = free_port()
+    out = log.open("w") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"ragchat serve exited with {proc.returncode}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("ragchat serve did not become ready in 120 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if log:
+            out.close()  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="module")
+def served_article(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`ragchat serve` over a data dir holding the sample article (extractive answerer)."""
+    data = tmp_path_factory.mktemp("served")
+    env = {**os.environ, "RAGCHAT_DATA_DIR": str(data)}
+    for var in ("RAGCHAT_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL", "RAGCHAT_CHROMA_URL"):
+        env.pop(var, None)
+    subprocess.run(
+        [sys.executable, "-m", "service.cli", "ingest", str(ARTICLE)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    with ragchat_server(env) as url:
+        yield url

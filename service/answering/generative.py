@@ -13,7 +13,7 @@ from service.answering.sources import build_sources
 from service.llm.base import ChatModel, LLMBadResponseError
 from service.retrieval import Retrieved
 from service.settings import GenerationSettings
-from service.verification.verify import Source, Verifier, windows_of
+from service.verification.verify import MARKER, Source, Verifier, windows_of
 
 _CANNOT = re.compile(
     r"(?:sources?|documents?|context|passages?) (?:do|does) not "
@@ -46,20 +46,22 @@ class GenerativeAnswerer(Answerer):
         self.settings = settings
         self.prompt = load_prompt("answer")
 
-    def _sources(self, question: str, retrieved: Retrieved, collection: str) -> list[Source]:
+    def _sources(
+        self, question: str, retrieved: Retrieved, collection: str
+    ) -> tuple[str, list[Source]]:
         frame = sum(
             count_tokens(m["content"]) for m in self.prompt.render(sources="", question=question)
         )
         budget = (
             self.settings.context_tokens - frame - self.settings.max_answer_tokens - _SAFETY_TOKENS
         )
-        _, used = build_sources(retrieved.hits, budget_tokens=max(budget, 0))
+        block, used = build_sources(retrieved.hits, budget_tokens=max(budget, 0))
         sources = []
         for n, hit in enumerate(used, start=1):
             doc = self.index.document_text(collection, hit.document_id)
             windows = windows_of(hit, doc.text, doc.sentences) if doc else []
             sources.append(Source(index=n, hit=hit, windows=windows))
-        return sources
+        return block, sources
 
     def stream(
         self, question: str, retrieved: Retrieved, *, collection: str
@@ -67,11 +69,10 @@ class GenerativeAnswerer(Answerer):
         if not retrieved.hits:
             yield refusal()  # no evidence: the model is not asked at all
             return
-        sources = self._sources(question, retrieved, collection)
+        block, sources = self._sources(question, retrieved, collection)
         if not sources:
             yield refusal()
             return
-        block, _ = build_sources([s.hit for s in sources], budget_tokens=10**9)
         messages = self.prompt.render(sources=block, question=question)
         parts: list[str] = []
         for delta in self.model.stream(messages, max_tokens=self.settings.max_answer_tokens):
@@ -82,7 +83,8 @@ class GenerativeAnswerer(Answerer):
             raise LLMBadResponseError("the model server returned no text")
         verified = self.verifier.verify(text, sources)
         if says_cannot_answer(text) and not any(c.supported for c in verified.citations):
-            yield Answer(text=verified.answer or text, refused=True, citations=[])
+            plain = " ".join(MARKER.sub("", text).split())
+            yield Answer(text=plain, refused=True, citations=[])
             return
         yield Answer(
             text=verified.answer,

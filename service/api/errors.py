@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.index import InvalidCollectionError
+from ingest.loaders import FileTooLargeError, UnsupportedFileError, UnsupportedTypeError
 from service.errors import RagchatError
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidCollectionError)
     async def _collection(_: Request, exc: InvalidCollectionError) -> JSONResponse:
         return error_response(400, str(exc))
+
+    @app.exception_handler(UnsupportedFileError)
+    async def _file(_: Request, exc: UnsupportedFileError) -> JSONResponse:
+        if isinstance(exc, UnsupportedTypeError):
+            return error_response(415, str(exc))
+        if isinstance(exc, FileTooLargeError):
+            return error_response(413, str(exc))
+        return error_response(422, str(exc), "unreadable_document")
 
     @app.exception_handler(RagchatError)
     async def _domain(_: Request, exc: RagchatError) -> JSONResponse:

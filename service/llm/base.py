@@ -52,7 +52,8 @@ def register(mode: str) -> Callable[[Factory], Factory]:
 def resolve_mode(settings: Settings) -> str:
     if settings.llm != "auto":
         return settings.llm
-    if settings.openai_api_key is not None or settings.openai_base_url:
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    if key or settings.openai_base_url:
         return "openai"
     if settings.llamacpp_model:
         return "llamacpp"

@@ -61,10 +61,11 @@ class EmbeddingJudge(Judge):
         out = []
         for sim, passage in zip(sims, passages, strict=True):
             overlap = lexical_overlap(claim, passage)
-            combined = (float(sim) + overlap) / 2
+            missing = missing_share(claim, passage)
+            combined = (float(sim) + overlap) / 2 * (1 - missing)
             s = self.settings
-            ok = (
-                sim >= s.min_similarity and overlap >= s.min_overlap
-            ) or combined >= s.min_combined
+            ok = missing <= s.max_missing_names and (
+                (sim >= s.min_similarity and overlap >= s.min_overlap) or combined >= s.min_combined
+            )
             out.append(Verdict(score=round(combined, 4), supported=bool(ok)))
         return out

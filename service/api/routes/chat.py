@@ -46,6 +46,11 @@ async def _events(request: Request, it: Items, first: Item | None) -> AsyncItera
         finished = True
         body = {"error": {"type": exc.type, "message": str(exc)}}
         yield {"event": "error", "data": json.dumps(body)}
+    except Exception:
+        finished = True
+        logger.exception("answer stream failed")
+        body = {"error": {"type": "server_error", "message": "internal error; see the server log"}}
+        yield {"event": "error", "data": json.dumps(body)}
     finally:
         it.close()
         if not finished:

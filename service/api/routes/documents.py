@@ -1,34 +1,112 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from pathlib import Path
 
+from fastapi import APIRouter, Query, UploadFile, status
+from starlette.concurrency import run_in_threadpool
+
+from ingest.docstore import DocumentRecord
+from ingest.uploads import store_upload
 from service.api.deps import ComponentsDep, SettingsDep
-from service.schemas import DocumentInfo, DocumentList
+from service.errors import NotFoundError
+from service.schemas import (
+    DocumentDetail,
+    DocumentInfo,
+    DocumentList,
+    ErrorResponse,
+    UploadResponse,
+)
 
 router = APIRouter(prefix="/v1", tags=["documents"])
+CollectionQuery = Query(None, description="default: RAGCHAT_COLLECTION")
+
+
+def _info(r: DocumentRecord) -> DocumentInfo:
+    return DocumentInfo(
+        document_id=r.document_id,
+        source=r.source,
+        title=r.title,
+        path=r.path,
+        chunks=r.chunk_count,
+        size_bytes=r.size_bytes,
+        content_hash=r.content_hash,
+        updated_at=r.updated_at,
+    )
 
 
 @router.get("/documents", response_model=DocumentList)
 def list_documents(
+    components: ComponentsDep, settings: SettingsDep, collection: str | None = CollectionQuery
+) -> DocumentList:
+    name = collection or settings.collection
+    return DocumentList(
+        collection=name, documents=[_info(r) for r in components.index.documents(name)]
+    )
+
+
+@router.get(
+    "/documents/{document_id}",
+    response_model=DocumentDetail,
+    responses={404: {"model": ErrorResponse}},
+)
+def get_document(
+    document_id: str,
     components: ComponentsDep,
     settings: SettingsDep,
-    collection: str | None = Query(None, description="default: RAGCHAT_COLLECTION"),
-) -> DocumentList:
-    collection = collection or settings.collection
-    records = components.index.documents(collection)
-    return DocumentList(
-        collection=collection,
-        documents=[
-            DocumentInfo(
-                document_id=r.document_id,
-                source=r.source,
-                title=r.title,
-                path=r.path,
-                chunks=r.chunk_count,
-                size_bytes=r.size_bytes,
-                content_hash=r.content_hash,
-                updated_at=r.updated_at,
-            )
-            for r in records
-        ],
+    collection: str | None = CollectionQuery,
+) -> DocumentDetail:
+    name = collection or settings.collection
+    record = components.index.docs.get(name, document_id)
+    text = components.index.document_text(name, document_id)
+    if record is None or text is None:
+        raise NotFoundError(f"no document {document_id!r} in collection {name!r}")
+    return DocumentDetail(**_info(record).model_dump(), collection=name, text=text.text)
+
+
+@router.post(
+    "/documents",
+    response_model=UploadResponse,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        413: {"model": ErrorResponse},
+        415: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+    },
+)
+async def upload_document(
+    file: UploadFile,
+    components: ComponentsDep,
+    settings: SettingsDep,
+    collection: str | None = CollectionQuery,
+) -> UploadResponse:
+    data = await file.read(settings.ingest.max_file_bytes + 1)
+    result = await run_in_threadpool(
+        store_upload,
+        data=data,
+        filename=file.filename or "",
+        collection=collection or settings.collection,
+        ingestor=components.ingestor,
+        uploads_dir=settings.data_dir / "uploads",
     )
+    return UploadResponse(**result.__dict__, collection=collection or settings.collection)
+
+
+@router.delete(
+    "/documents/{document_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: {"model": ErrorResponse}},
+)
+def delete_document(
+    document_id: str,
+    components: ComponentsDep,
+    settings: SettingsDep,
+    collection: str | None = CollectionQuery,
+) -> None:
+    name = collection or settings.collection
+    record = components.index.docs.get(name, document_id)
+    if record is None or not components.index.delete(name, document_id):
+        raise NotFoundError(f"no document {document_id!r} in collection {name!r}")
+    # An uploaded file lives only in the data dir: remove it too. User files are never touched.
+    uploads = (settings.data_dir / "uploads").resolve()
+    if record.path and uploads in Path(record.path).resolve().parents:
+        Path(record.path).unlink(missing_ok=True)

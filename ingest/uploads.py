@@ -1,0 +1,78 @@
+"""Uploaded files: checked before they replace anything, then ingested like any file."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.cleaning import keep_spans
+from ingest.index import check_collection
+from ingest.loaders import (
+    FileTooLargeError,
+    UnsupportedFileError,
+    UnsupportedTypeError,
+    load_file,
+    supported_extensions,
+)
+from ingest.pipeline import Ingestor, document_id_for
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    document_id: str
+    source: str
+    status: str
+    chunks: int
+
+
+def safe_name(filename: str) -> str:
+    name = _UNSAFE.sub("_", Path(filename.replace("\\", "/")).name).strip(" .")
+    if not name or name.startswith("."):
+        raise UnsupportedFileError(f"unusable file name {filename!r}")
+    return name[:200]
+
+
+def store_upload(
+    *, data: bytes, filename: str, collection: str, ingestor: Ingestor, uploads_dir: Path
+) -> UploadResult:
+    """Validate the bytes in a temp file; only a readable document replaces the stored one."""
+    check_collection(collection)
+    name = safe_name(filename)
+    if Path(name).suffix.lower() not in supported_extensions():
+        raise UnsupportedTypeError(
+            f"{name}: unsupported file type; supported: {', '.join(supported_extensions())}"
+        )
+    if len(data) > ingestor.max_file_bytes:
+        raise FileTooLargeError(
+            f"{name}: {len(data)} bytes exceeds the limit of {ingestor.max_file_bytes}"
+        )
+    folder = uploads_dir / collection
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=Path(name).suffix)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        loaded = load_file(tmp, max_bytes=ingestor.max_file_bytes)
+        if not keep_spans(loaded.text):
+            raise UnsupportedFileError(f"{name}: no text content to index")
+        target = folder / name
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    report = ingestor.ingest([target], collection=collection)
+    if report.failed:
+        raise UnsupportedFileError(report.failed[0][1])
+    status = "added" if report.added else "updated" if report.updated else "unchanged"
+    record = ingestor.index.docs.get(collection, document_id_for(target))
+    return UploadResult(
+        document_id=document_id_for(target),
+        source=name,
+        status=status,
+        chunks=record.chunk_count if record else 0,
+    )

@@ -1,0 +1,155 @@
+"""OpenAI-compatible chat completions: `model` names a collection."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Generator
+
+import anyio
+from fastapi import APIRouter
+from sse_starlette import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
+
+from ingest.tokenizer import count_tokens
+from service.api.deps import ComponentsDep, SettingsDep
+from service.api.openai_schemas import (
+    AssistantMessage,
+    Choice,
+    Completion,
+    CompletionRequest,
+    ModelCard,
+    ModelList,
+    Usage,
+)
+from service.chat import Delta
+from service.errors import BadRequestError, RagchatError
+from service.schemas import ChatResponse, ErrorResponse, Message
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+Items = Generator[Delta | ChatResponse, None, None]
+DEFAULT_MODEL = "ragchat"
+
+
+def _messages(body: CompletionRequest, max_chars: int) -> list[Message]:
+    out = []
+    for m in body.messages:
+        text = m.text().strip()
+        if len(text) > max_chars:
+            raise BadRequestError(f"a message exceeds {max_chars} characters")
+        if text and m.role in ("user", "assistant"):
+            out.append(Message(role=m.role, content=text))
+    if not out or out[-1].role != "user":
+        raise BadRequestError("the last message must be a non-empty user message")
+    return out
+
+
+def _citations(response: ChatResponse) -> list[str]:
+    return [c.source for c in sorted(response.citations, key=lambda c: c.index)]
+
+
+def _usage(messages: list[Message], answer: str) -> Usage:
+    prompt = sum(count_tokens(m.content) for m in messages)
+    completion = count_tokens(answer)
+    return Usage(
+        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+    )
+
+
+def _next(it: Items) -> Delta | ChatResponse | None:
+    return next(it, None)
+
+
+@router.get("/models", response_model=ModelList)
+def models(components: ComponentsDep) -> ModelList:
+    return ModelList(data=[ModelCard(id=name) for name in components.index.collections()])
+
+
+@router.post(
+    "/chat/completions",
+    response_model=Completion,
+    responses={
+        400: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
+    },
+)
+async def completions(
+    body: CompletionRequest, components: ComponentsDep, settings: SettingsDep
+) -> Completion | EventSourceResponse:
+    collection = settings.collection if body.model == DEFAULT_MODEL else body.model
+    messages = _messages(body, settings.server.max_message_chars)
+    it = components.chat.stream(messages=messages, collection=collection, conversation_id=body.user)
+    cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if not body.stream:
+        try:
+            while (item := await run_in_threadpool(_next, it)) is not None:
+                if isinstance(item, ChatResponse):
+                    return Completion(
+                        id=cid,
+                        created=created,
+                        model=body.model,
+                        choices=[Choice(message=AssistantMessage(content=item.answer))],
+                        usage=_usage(messages, item.answer),
+                        citations=_citations(item),
+                        search_results=item.citations,
+                    )
+        finally:
+            it.close()
+        raise RuntimeError("chat ended without a response")
+    try:
+        first = await run_in_threadpool(_next, it)
+    except BaseException:
+        it.close()
+        raise
+    return EventSourceResponse(
+        _chunks(it, first, cid=cid, created=created, model=body.model, messages=messages),
+        ping=15,
+    )
+
+
+def _chunk(
+    cid: str, created: int, model: str, delta: dict, finish: str | None, **extra: object
+) -> str:
+    body = {
+        "id": cid,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **extra,
+    }
+    return json.dumps(body)
+
+
+async def _chunks(
+    it: Items,
+    first: Delta | ChatResponse | None,
+    *,
+    cid: str,
+    created: int,
+    model: str,
+    messages: list[Message],
+) -> AsyncIterator[dict]:
+    """Standard chunks; citations and search_results ride on the last one, then [DONE]."""
+    item = first
+    try:
+        yield {"data": _chunk(cid, created, model, {"role": "assistant", "content": ""}, None)}
+        while item is not None:
+            if isinstance(item, Delta):
+                yield {"data": _chunk(cid, created, model, {"content": item.text}, None)}
+            else:
+                extra = {
+                    "citations": _citations(item),
+                    "search_results": [c.model_dump() for c in item.citations],
+                    "usage": _usage(messages, item.answer).model_dump(),
+                }
+                yield {"data": _chunk(cid, created, model, {}, "stop", **extra)}
+                break
+            item = await anyio.to_thread.run_sync(_next, it)
+    except RagchatError as exc:
+        yield {"data": json.dumps({"error": {"type": exc.type, "message": str(exc)}})}
+    finally:
+        it.close()
+    yield {"data": "[DONE]"}

@@ -1,0 +1,285 @@
+// ragchat chat page: plain JS, no build step, no network beyond this server.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { collection: null, conversation: null, turns: [], docs: new Map(), busy: false };
+const storeKey = () => `ragchat:${state.collection}`;
+
+function save() {
+  localStorage.setItem(storeKey(), JSON.stringify({ conversation: state.conversation, turns: state.turns }));
+}
+
+function load() {
+  const saved = JSON.parse(localStorage.getItem(storeKey()) || "null");
+  state.conversation = saved ? saved.conversation : null;
+  state.turns = saved ? saved.turns : [];
+  $("log").replaceChildren(...state.turns.map(renderTurn));
+  scrollDown();
+}
+
+function scrollDown() { const log = $("log"); log.scrollTop = log.scrollHeight; }
+
+async function api(path, options = {}) {
+  const res = await fetch(path, options);
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    try { message = (await res.json()).error.message; } catch (_) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return res.status === 204 ? null : res.json();
+}
+
+function renderAnswer(li, response) {
+  const byIndex = new Map(response.citations.map((c) => [c.index, c]));
+  const text = li.querySelector(".text");
+  text.replaceChildren();
+  let last = 0;
+  for (const m of response.answer.matchAll(/\[(\d+)\]/g)) {
+    text.append(response.answer.slice(last, m.index));
+    const cite = byIndex.get(Number(m[1]));
+    if (cite) {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "chip" + (cite.supported ? "" : " unsupported");
+      chip.textContent = m[1];
+      chip.title = `${cite.source}${cite.supported ? "" : " (not supported by the source)"}`;
+      chip.setAttribute("aria-label", `Citation ${m[1]}: ${chip.title}`);
+      chip.addEventListener("click", () => openSource(cite, chip));
+      text.append(chip);
+    } else {
+      text.append(m[0]);
+    }
+    last = m.index + m[0].length;
+  }
+  text.append(response.answer.slice(last));
+  li.classList.toggle("refused", response.refused);
+  li.querySelector(".badge").hidden = !response.refused;
+  const tools = li.querySelector(".tools");
+  const unsupported = response.citations.filter((c) => !c.supported).length;
+  const notes = [];
+  if (response.refused) notes.push("no supporting passage found");
+  if (unsupported) notes.push(`${unsupported} citation(s) not supported`);
+  if (response.unsupported_sentences) notes.push(`${response.unsupported_sentences} sentence(s) without support`);
+  notes.push(`${response.model} · ${Math.round(response.timings_ms.total)} ms`);
+  tools.querySelector(".notes").textContent = notes.join(" · ");
+  tools.hidden = false;
+}
+
+function renderTurn(turn) {
+  const li = document.createElement("li");
+  li.className = `msg ${turn.role}`;
+  if (turn.role === "user") { li.textContent = turn.content; return li; }
+  li.innerHTML = '<span class="badge" hidden>Not in the documents</span><div class="text"></div>' +
+    '<div class="tools" hidden><button type="button" class="copy">Copy answer</button><span class="notes"></span></div>';
+  li.querySelector(".copy").addEventListener("click", async (e) => {
+    const plain = (turn.response ? turn.response.answer : li.querySelector(".text").textContent);
+    try { await navigator.clipboard.writeText(plain); e.target.textContent = "Copied"; }
+    catch (_) { e.target.textContent = "Copy failed"; }
+    setTimeout(() => { e.target.textContent = "Copy answer"; }, 1500);
+  });
+  if (turn.response) renderAnswer(li, turn.response);
+  return li;
+}
+
+async function documentText(id) {
+  const key = `${state.collection}/${id}`;
+  if (!state.docs.has(key)) {
+    const q = encodeURIComponent(state.collection);
+    state.docs.set(key, await api(`/v1/documents/${encodeURIComponent(id)}?collection=${q}`));
+  }
+  return state.docs.get(key);
+}
+
+async function openSource(cite, chip) {
+  document.querySelectorAll(".chip.active").forEach((c) => c.classList.remove("active"));
+  chip.classList.add("active");
+  const panel = $("source");
+  panel.hidden = false;
+  $("source-title").textContent = cite.source;
+  $("source-meta").textContent = `${cite.title ? cite.title + " · " : ""}characters ${cite.start}–${cite.end} · score ${cite.score}`;
+  const st = $("source-state");
+  st.textContent = cite.supported ? "Supported: the highlighted passage backs this claim." : "Not supported: this passage does not back the claim.";
+  st.className = "state " + (cite.supported ? "ok" : "bad");
+  const box = $("source-text");
+  box.textContent = "Loading…";
+  try {
+    const doc = await documentText(cite.document_id);
+    const from = Math.max(0, cite.start - 600), to = Math.min(doc.text.length, cite.end + 600);
+    const mark = document.createElement("mark");
+    mark.textContent = doc.text.slice(cite.start, cite.end);
+    if (!cite.supported) mark.className = "unsupported";
+    box.replaceChildren((from > 0 ? "…" : "") + doc.text.slice(from, cite.start), mark,
+      doc.text.slice(cite.end, to) + (to < doc.text.length ? "…" : ""));
+    mark.scrollIntoView({ block: "center" });
+  } catch (err) {
+    box.textContent = `Could not load the source: ${err.message}`;
+  }
+}
+
+function parseEvents(buffer, onEvent) {
+  const blocks = buffer.split(/\r?\n\r?\n/);
+  const rest = blocks.pop();
+  for (const block of blocks) {
+    let event = "message", data = "";
+    for (const line of block.split(/\r?\n/)) {
+      if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) data += line.slice(5).trim();
+    }
+    if (data) onEvent(event, JSON.parse(data));
+  }
+  return rest;
+}
+
+async function ask(question) {
+  state.busy = true;
+  $("send").disabled = true;
+  const user = { role: "user", content: question };
+  state.turns.push(user);
+  $("log").append(renderTurn(user));
+  const turn = { role: "assistant", content: "", response: null };
+  const li = renderTurn(turn);
+  li.classList.add("pending");
+  $("log").append(li);
+  scrollDown();
+  const body = { messages: [user], collection: state.collection, stream: true };
+  if (state.conversation) body.conversation_id = state.conversation;
+  try {
+    const res = await fetch("/v1/chat", {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+    });
+    if (!res.ok) {
+      let message = `${res.status}`;
+      try { message = (await res.json()).error.message; } catch (_) { /* keep status */ }
+      throw new Error(message);
+    }
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer = parseEvents(buffer + decoder.decode(value, { stream: true }), (event, data) => {
+        if (event === "delta") {
+          turn.content += data.text;
+          li.querySelector(".text").textContent = turn.content;
+          scrollDown();
+        } else if (event === "done") {
+          turn.response = data;
+          turn.content = data.answer;
+          state.conversation = data.conversation_id;
+          renderAnswer(li, data);
+        } else if (event === "error") {
+          throw new Error(data.error.message);
+        }
+      });
+    }
+    if (!turn.response) throw new Error("the answer stream ended early");
+    state.turns.push(turn);
+  } catch (err) {
+    li.classList.add("refused");
+    li.querySelector(".text").textContent = `Error: ${err.message}`;
+  } finally {
+    li.classList.remove("pending");
+    state.busy = false;
+    $("send").disabled = false;
+    save();
+    scrollDown();
+  }
+}
+
+async function refreshDocs() {
+  const list = $("doc-list");
+  try {
+    const data = await api(`/v1/documents?collection=${encodeURIComponent(state.collection)}`);
+    list.replaceChildren(...data.documents.map((d) => {
+      const li = document.createElement("li");
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = `${d.source} · ${d.chunks} chunks`;
+      const del = document.createElement("button");
+      del.type = "button";
+      del.textContent = "Delete";
+      del.setAttribute("aria-label", `Delete ${d.source}`);
+      del.addEventListener("click", async () => {
+        if (!confirm(`Delete ${d.source} from ${state.collection}?`)) return;
+        try { await api(`/v1/documents/${d.document_id}?collection=${encodeURIComponent(state.collection)}`, { method: "DELETE" });
+              $("docs-status").textContent = `Deleted ${d.source}.`; }
+        catch (err) { $("docs-status").textContent = `Delete failed: ${err.message}`; }
+        refreshDocs();
+      });
+      li.append(name, del);
+      return li;
+    }));
+    if (!data.documents.length) $("docs-status").textContent = "No documents in this collection yet.";
+  } catch (err) {
+    $("docs-status").textContent = `Could not list documents: ${err.message}`;
+  }
+}
+
+async function loadCollections() {
+  const select = $("collection");
+  let names = [];
+  try { names = (await api("/v1/models")).data.map((m) => m.id); } catch (_) { /* offline */ }
+  const wanted = localStorage.getItem("ragchat:collection") || names[0] || "default";
+  if (!names.includes(wanted)) names.unshift(wanted);
+  select.replaceChildren(...names.map((n) => new Option(n, n, false, n === wanted)));
+  state.collection = wanted;
+}
+
+function togglePanel(id, show) {
+  const panel = $(id);
+  panel.hidden = show === undefined ? !panel.hidden : !show;
+  if (id === "docs") {
+    $("docs-toggle").setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden) refreshDocs();
+  }
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  await loadCollections();
+  load();
+  $("collection").addEventListener("change", (e) => {
+    state.collection = e.target.value;
+    localStorage.setItem("ragchat:collection", state.collection);
+    load();
+    if (!$("docs").hidden) refreshDocs();
+  });
+  $("ask").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const q = $("question").value.trim();
+    if (!q || state.busy) return;
+    $("question").value = "";
+    ask(q);
+  });
+  $("question").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("ask").requestSubmit(); }
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { togglePanel("source", false); }
+  });
+  document.querySelectorAll("[data-close]").forEach((b) =>
+    b.addEventListener("click", () => togglePanel(b.dataset.close, false)));
+  $("docs-toggle").addEventListener("click", () => togglePanel("docs"));
+  $("clear").addEventListener("click", () => {
+    state.conversation = null; state.turns = []; save(); load(); $("question").focus();
+  });
+  $("upload").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const file = $("file").files[0];
+    if (!file) return;
+    const form = new FormData();
+    form.append("file", file);
+    $("docs-status").textContent = `Uploading ${file.name}…`;
+    try {
+      const r = await api(`/v1/documents?collection=${encodeURIComponent(state.collection)}`, { method: "POST", body: form });
+      $("docs-status").textContent = `${r.source}: ${r.status}, ${r.chunks} chunks.`;
+      $("file").value = "";
+      state.docs.clear();
+      await loadCollections();
+    } catch (err) {
+      $("docs-status").textContent = `Upload failed: ${err.message}`;
+    }
+    refreshDocs();
+  });
+  $("question").focus();
+});
