@@ -7,7 +7,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev run ingest serve test lint format bench clean
+.PHONY: install install-dev browser run ingest serve test lint format bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,18 @@ install: $(STAMP)
 
 install-dev: $(DEV_STAMP)
 
+# The browser tests drive Debian's Chromium through Playwright (no browser download).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "install Chromium first: sudo apt-get install chromium" >&2; exit 1; fi; }
+
 run: install
 	$(BIN)/ragchat ingest docs --prune
 	$(BIN)/ragchat serve --host $(HOST) --port $(PORT)
 
-test: install-dev
+test: install-dev browser
 	$(BIN)/python -m pytest
 
 lint: install-dev

@@ -110,7 +110,7 @@ async function openSource(cite, chip) {
     if (!cite.supported) mark.className = "unsupported";
     box.replaceChildren((from > 0 ? "…" : "") + doc.text.slice(from, cite.start), mark,
       doc.text.slice(cite.end, to) + (to < doc.text.length ? "…" : ""));
-    mark.scrollIntoView({ block: "center" });
+    box.scrollTop = Math.max(0, mark.offsetTop - box.offsetTop - box.clientHeight / 3);
   } catch (err) {
     box.textContent = `Could not load the source: ${err.message}`;
   }

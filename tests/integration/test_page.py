@@ -1,0 +1,117 @@
+"""The chat page in a real headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, served_article: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    pg.goto(served_article)
+    yield pg
+    context.close()
+
+
+def ask(page: Page, question: str) -> None:
+    page.fill("#question", question)
+    page.keyboard.press("Enter")
+    answer = page.locator(".msg.assistant").last
+    expect(answer).to_be_visible()
+    expect(answer).not_to_have_class(re.compile(r"\bpending\b"), timeout=60_000)
+
+
+def test_answer_citation_opens_highlighted_evidence(page: Page, tmp_path: Path) -> None:
+    ask(page, "Who signed the joint statement?")
+    answer = page.locator(".msg.assistant").last
+    expect(answer).to_contain_text("Namazu Hiroyuki")
+    expect(answer.locator(".badge")).to_be_hidden()
+    chips = answer.locator(".chip")
+    assert chips.count() >= 1
+    highlighted = []
+    for i in range(chips.count()):
+        chips.nth(i).click()
+        mark = page.locator("#source-text mark")
+        expect(mark).to_be_visible()
+        highlighted.append(mark.inner_text())
+    assert any("Jung Pak" in h for h in highlighted), highlighted
+    # Leave the signatories' evidence open for the screenshot.
+    chips.nth(next(i for i, h in enumerate(highlighted) if "Jung Pak" in h)).click()
+    expect(page.locator("#source-title")).to_have_text("dprk-russia-joint-statement.txt")
+    expect(page.locator("#source-state")).to_contain_text("Supported")
+    page.screenshot(path=str(tmp_path / "chat-page.png"))
+    if os.environ.get("RAGCHAT_SCREENSHOT"):
+        page.screenshot(path=os.environ["RAGCHAT_SCREENSHOT"])
+    page.keyboard.press("Escape")
+    expect(page.locator("#source")).to_be_hidden()
+
+
+def test_refusal_is_shown_as_such(page: Page) -> None:
+    ask(page, "What is the boiling point of mercury?")
+    answer = page.locator(".msg.assistant").last
+    expect(answer).to_have_class(re.compile(r"\brefused\b"))
+    expect(answer.locator(".badge")).to_be_visible()
+    assert answer.locator(".chip").count() == 0
+
+
+def test_conversation_survives_a_reload(page: Page) -> None:
+    ask(page, "When did Putin visit Pyongyang?")
+    page.reload()
+    expect(page.locator(".msg.assistant").last).to_contain_text("June 19-20")
+    expect(page.locator(".msg.assistant .chip").last).to_be_visible()
+
+
+def test_phone_width_has_no_horizontal_scroll(browser: Browser, served_article: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    pg.goto(served_article)
+    ask(pg, "Who signed the joint statement?")
+    pg.locator(".msg.assistant .chip").last.click()
+    expect(pg.locator("#source-text mark")).to_be_visible()
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+
+def test_documents_panel_lists_uploads_and_deletes(page: Page, tmp_path: Path) -> None:
+    page.click("#docs-toggle")
+    expect(page.locator("#doc-list")).to_contain_text("dprk-russia-joint-statement.txt")
+    note = tmp_path / "harbour-notes.md"
+    note.write_text("# Harbour notes\n\nThe harbour master is Ingrid Solberg.\n")
+    page.set_input_files("#file", str(note))
+    page.click("#upload button[type=submit]")
+    expect(page.locator("#docs-status")).to_contain_text("harbour-notes.md: added")
+    expect(page.locator("#doc-list")).to_contain_text("harbour-notes.md")
+    ask(page, "Who is the harbour master?")
+    expect(page.locator(".msg.assistant").last).to_contain_text("Ingrid Solberg")
+    page.once("dialog", lambda d: d.accept())
+    page.click("button[aria-label='Delete harbour-notes.md']")
+    expect(page.locator("#docs-status")).to_contain_text("Deleted harbour-notes.md")
+    expect(page.locator("#doc-list")).not_to_contain_text("harbour-notes.md")
