@@ -76,3 +76,13 @@ def test_unknown_fields_are_ignored(client: OpenAI) -> None:
         extra_body={"frobnicate": True},
     )
     assert "June" in (r.choices[0].message.content or "")
+
+
+def test_langchain_chat_openai_works_unchanged(served_article: str) -> None:
+    from langchain_openai import ChatOpenAI
+
+    llm = ChatOpenAI(model="default", base_url=f"{served_article}/v1", api_key="unused")
+    reply = llm.invoke("Who signed the joint statement?")
+    assert "Jung Pak" in str(reply.content)
+    streamed = "".join(str(c.content) for c in llm.stream("When did Putin visit Pyongyang?"))
+    assert "June 19-20" in streamed
