@@ -58,7 +58,10 @@ def store_upload(
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        loaded = load_file(tmp, max_bytes=ingestor.max_file_bytes)
+        try:
+            loaded = load_file(tmp, max_bytes=ingestor.max_file_bytes)
+        except UnsupportedFileError as exc:
+            raise type(exc)(str(exc).replace(tmp.name, name)) from None
         if not keep_spans(loaded.text):
             raise UnsupportedFileError(f"{name}: no text content to index")
         target = folder / name

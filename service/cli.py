@@ -123,12 +123,12 @@ def ask(
     if as_json:
         sys.stdout.write(response.model_dump_json(indent=2) + "\n")
         return
-    out.print(response.answer)
+    out.print(response.answer, markup=False)
     for c in response.citations:
         flag = "" if c.supported else " [red]NOT SUPPORTED[/red]"
         where = f"chars {c.start}-{c.end}, score {c.score}"
         out.print(f"\n[bold]\\[{c.index}][/bold] {c.source} ({where}){flag}")
-        out.print(f"    [italic]{' '.join(c.quote.split())}[/italic]")
+        out.print("    " + " ".join(c.quote.split()), markup=False, style="italic")
 
 
 @app.command()

@@ -3,7 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const state = { collection: null, conversation: null, turns: [], docs: new Map(), busy: false };
-const storeKey = () => `ragchat:${state.collection}`;
+const storeKey = () => `ragchat:conversation:${state.collection}`;
 
 function save() {
   localStorage.setItem(storeKey(), JSON.stringify({ conversation: state.conversation, turns: state.turns }));

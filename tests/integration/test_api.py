@@ -152,3 +152,53 @@ def test_streaming_errors_before_the_stream_are_plain_json(client: TestClient) -
     r = client.post("/v1/chat", json=chat_body("Who?", collection="nope", stream=True))
     assert r.status_code == 404
     assert r.json()["error"]["type"] == "not_found_error"
+
+
+def test_upload_show_and_delete_a_document(client: TestClient) -> None:
+    files = {"file": ("notes.md", b"# Notes\n\nThe harbour master is Ingrid Solberg.\n")}
+    r = client.post("/v1/documents?collection=harbour", files=files)
+    assert r.status_code == 201, r.text
+    up = r.json()
+    assert (up["status"], up["source"], up["collection"]) == ("added", "notes.md", "harbour")
+    assert client.post("/v1/documents?collection=harbour", files=files).json()["status"] == (
+        "unchanged"
+    )
+    doc = client.get(f"/v1/documents/{up['document_id']}?collection=harbour").json()
+    assert "Ingrid Solberg" in doc["text"]
+    answer = client.post(
+        "/v1/chat", json=chat_body("Who is the harbour master?", collection="harbour")
+    ).json()
+    quote = answer["citations"][0]
+    assert doc["text"][quote["start"] : quote["end"]] == quote["quote"]
+    assert client.delete(f"/v1/documents/{up['document_id']}?collection=harbour").status_code == 204
+    assert client.delete(f"/v1/documents/{up['document_id']}?collection=harbour").status_code == 404
+    assert client.get(f"/v1/documents/{up['document_id']}?collection=harbour").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "fragment"),
+    [
+        ("photo.png", b"\x89PNG\r\n", 415, "unsupported file type"),
+        ("binary.txt", b"\x00\x01\x02" * 50, 422, "binary.txt: looks like a binary file"),
+        ("empty.md", b"\n\n   \n", 422, "no text content"),
+        ("../../etc/passwd.txt", b"root:x:0:0", 201, ""),
+    ],
+)
+def test_bad_uploads_get_clear_errors_and_lose_nothing(
+    client: TestClient, name: str, data: bytes, status: int, fragment: str
+) -> None:
+    before = client.get("/v1/documents").json()["documents"]
+    r = client.post("/v1/documents", files={"file": (name, data)})
+    assert r.status_code == status, r.text
+    if status == 201:
+        assert r.json()["source"] == "passwd.txt"  # path parts are dropped
+        client.delete(f"/v1/documents/{r.json()['document_id']}")
+    else:
+        assert fragment in r.json()["error"]["message"]
+    assert client.get("/v1/documents").json()["documents"] == before
+
+
+def test_oversized_upload_is_413(client: TestClient, article_components: Components) -> None:
+    limit = article_components.settings.ingest.max_file_bytes
+    r = client.post("/v1/documents", files={"file": ("big.txt", b"a" * (limit + 10))})
+    assert r.status_code == 413

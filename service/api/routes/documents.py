@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from ingest.docstore import DocumentRecord
+from ingest.index import check_collection
 from ingest.uploads import store_upload
 from service.api.deps import ComponentsDep, SettingsDep
 from service.errors import NotFoundError
@@ -55,7 +56,7 @@ def get_document(
     settings: SettingsDep,
     collection: str | None = CollectionQuery,
 ) -> DocumentDetail:
-    name = collection or settings.collection
+    name = check_collection(collection or settings.collection)
     record = components.index.docs.get(name, document_id)
     text = components.index.document_text(name, document_id)
     if record is None or text is None:
@@ -102,7 +103,7 @@ def delete_document(
     settings: SettingsDep,
     collection: str | None = CollectionQuery,
 ) -> None:
-    name = collection or settings.collection
+    name = check_collection(collection or settings.collection)
     record = components.index.docs.get(name, document_id)
     if record is None or not components.index.delete(name, document_id):
         raise NotFoundError(f"no document {document_id!r} in collection {name!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Generator
@@ -27,12 +28,15 @@ from service.chat import Delta
 from service.errors import BadRequestError, RagchatError
 from service.schemas import ChatResponse, ErrorResponse, Message
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["openai"])
 Items = Generator[Delta | ChatResponse, None, None]
 DEFAULT_MODEL = "ragchat"
 
 
-def _messages(body: CompletionRequest, max_chars: int) -> list[Message]:
+def _messages(body: CompletionRequest, max_chars: int, max_messages: int) -> list[Message]:
+    if len(body.messages) > max_messages:
+        raise BadRequestError(f"at most {max_messages} messages per request")
     out = []
     for m in body.messages:
         text = m.text().strip()
@@ -79,7 +83,7 @@ async def completions(
     body: CompletionRequest, components: ComponentsDep, settings: SettingsDep
 ) -> Completion | EventSourceResponse:
     collection = settings.collection if body.model == DEFAULT_MODEL else body.model
-    messages = _messages(body, settings.server.max_message_chars)
+    messages = _messages(body, settings.server.max_message_chars, settings.server.max_messages)
     it = components.chat.stream(messages=messages, collection=collection, conversation_id=body.user)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not body.stream:
@@ -150,6 +154,10 @@ async def _chunks(
             item = await anyio.to_thread.run_sync(_next, it)
     except RagchatError as exc:
         yield {"data": json.dumps({"error": {"type": exc.type, "message": str(exc)}})}
+    except Exception:
+        logger.exception("completion stream failed")
+        body = {"error": {"type": "server_error", "message": "internal error; see the server log"}}
+        yield {"data": json.dumps(body)}
     finally:
         it.close()
     yield {"data": "[DONE]"}
