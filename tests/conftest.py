@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 
 from ingest.embeddings import SentenceTransformerEmbedder
 from service.components import Components
+from service.schemas import ChatResponse
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,3 +188,14 @@ def served_article(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     with ragchat_server(env) as url:
         yield url
+
+
+def assert_citations_exact(comps: Components, response: ChatResponse) -> None:
+    """Every [n] has a citation and every citation is cited; quotes are exact spans."""
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", response.answer)}
+    assert markers == {c.index for c in response.citations}
+    for c in response.citations:
+        stored = comps.index.document_text("default", c.document_id)
+        assert stored is not None
+        assert stored.text[c.start : c.end] == c.quote
+        assert isinstance(c.supported, bool)

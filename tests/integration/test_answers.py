@@ -1,25 +1,15 @@
 from __future__ import annotations
 
-import re
-
 from evals.runner import DATASETS, load_jsonl, run
 from service.components import Components
 from service.schemas import ChatResponse, Message
+from tests.conftest import assert_citations_exact
 
 SIGNATORIES = ("Jung Pak", "Cho Koo-rae", "Namazu Hiroyuki")
 
 
 def ask(comps: Components, question: str) -> ChatResponse:
     return comps.chat.chat(messages=[Message(role="user", content=question)], collection="default")
-
-
-def assert_citations_exact(comps: Components, response: ChatResponse) -> None:
-    markers = {int(m) for m in re.findall(r"\[(\d+)\]", response.answer)}
-    assert markers == {c.index for c in response.citations}
-    for c in response.citations:
-        stored = comps.index.document_text("default", c.document_id)
-        assert stored is not None
-        assert stored.text[c.start : c.end] == c.quote
 
 
 def test_who_signed_names_all_three_with_a_quote_naming_them(

@@ -18,8 +18,15 @@ from fastapi.testclient import TestClient
 
 from service.components import Components
 from service.main import create_app
-from service.schemas import ChatResponse, Message
-from tests.conftest import ROOT, LlamaServer, free_port, smollm_path
+from service.schemas import Message
+from tests.conftest import (
+    ROOT,
+    LlamaServer,
+    assert_citations_exact,
+    free_port,
+    ragchat_server,
+    smollm_path,
+)
 
 QUESTION = "Who signed the joint statement?"
 
@@ -37,16 +44,6 @@ def openai_components(
     return comps
 
 
-def assert_verified(comps: Components, response: ChatResponse) -> None:
-    markers = {int(m) for m in re.findall(r"\[(\d+)\]", response.answer)}
-    assert markers == {c.index for c in response.citations}
-    for c in response.citations:
-        stored = comps.index.document_text("default", c.document_id)
-        assert stored is not None
-        assert stored.text[c.start : c.end] == c.quote
-        assert isinstance(c.supported, bool)
-
-
 def test_openai_backend_answers_from_the_model_with_verified_citations(
     make_components: Callable[..., Components], article_dir: Path, llama_server: LlamaServer
 ) -> None:
@@ -54,7 +51,7 @@ def test_openai_backend_answers_from_the_model_with_verified_citations(
     r = comps.chat.chat(messages=[Message(role="user", content=QUESTION)], collection="default")
     assert r.model == "smollm2"
     assert r.answer.strip()
-    assert_verified(comps, r)
+    assert_citations_exact(comps, r)
     assert r.unsupported_sentences >= 0
 
 
@@ -141,7 +138,7 @@ def test_llamacpp_backend_in_process(
     r = comps.chat.chat(messages=[Message(role="user", content=QUESTION)], collection="default")
     assert r.model == "SmolLM2-135M-Instruct.Q4_1"
     assert r.answer.strip()
-    assert_verified(comps, r)
+    assert_citations_exact(comps, r)
 
 
 def test_client_disconnect_stops_generation(
@@ -162,24 +159,8 @@ def test_client_disconnect_stops_generation(
         check=True,
         capture_output=True,
     )
-    port = free_port()
     log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(240):
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
+    with ragchat_server(env, log=log) as url:
         question = (
             "Describe the joint statement and the treaty between North Korea and Russia in detail."
         )
@@ -203,9 +184,6 @@ def test_client_disconnect_stops_generation(
         assert re.search(r"stream (closed by client|cancelled) after \d+ deltas", text), text[
             -2000:
         ]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 class GarbageHandler(BaseHTTPRequestHandler):
