@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from service.errors import ConfigurationError
+from service.registry import Registry
 from service.schemas import Citation
 
 if TYPE_CHECKING:
@@ -46,25 +46,13 @@ def refusal() -> Answer:
 
 
 Factory = Callable[["Settings", "Embedder", "Index"], Answerer]
-_REGISTRY: dict[str, Factory] = {}
-
-
-def register(mode: str) -> Callable[[Factory], Factory]:
-    def wrap(factory: Factory) -> Factory:
-        _REGISTRY[mode] = factory
-        return factory
-
-    return wrap
+ANSWERERS: Registry[Factory] = Registry("RAGCHAT_LLM")
+register = ANSWERERS.register
 
 
 def build_answerer(settings: Settings, embedder: Embedder, index: Index) -> Answerer:
     from service.answering import extractive, generative_modes  # noqa: F401  register themselves
     from service.llm.base import resolve_mode
 
-    mode = resolve_mode(settings)
-    if mode not in _REGISTRY:
-        raise ConfigurationError(
-            f"unknown RAGCHAT_LLM mode {settings.llm!r}; valid modes: auto, "
-            + ", ".join(sorted(_REGISTRY))
-        )
-    return _REGISTRY[mode](settings, embedder, index)
+    factory = ANSWERERS.get(resolve_mode(settings), extra_modes=("auto",))
+    return factory(settings, embedder, index)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from service.errors import ConfigurationError, RagchatError
+from service.errors import RagchatError
+from service.registry import Registry
 
 if TYPE_CHECKING:
     from service.settings import Settings
@@ -38,15 +39,8 @@ class ChatModel:
 
 
 Factory = Callable[["Settings"], ChatModel]
-_REGISTRY: dict[str, Factory] = {}
-
-
-def register(mode: str) -> Callable[[Factory], Factory]:
-    def wrap(factory: Factory) -> Factory:
-        _REGISTRY[mode] = factory
-        return factory
-
-    return wrap
+CHAT_MODELS: Registry[Factory] = Registry("chat model")
+register = CHAT_MODELS.register
 
 
 def resolve_mode(settings: Settings) -> str:
@@ -63,6 +57,4 @@ def resolve_mode(settings: Settings) -> str:
 def build_chat_model(mode: str, settings: Settings) -> ChatModel:
     from service.llm import llamacpp, openai_chat  # noqa: F401  each registers itself
 
-    if mode not in _REGISTRY:
-        raise ConfigurationError(f"no chat model for mode {mode!r}; have: {sorted(_REGISTRY)}")
-    return _REGISTRY[mode](settings)
+    return CHAT_MODELS.get(mode)(settings)
