@@ -7,7 +7,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev browser run ingest serve test lint format bench clean
+.PHONY: install install-dev browser run ingest serve test lint format bench eval-ci clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,15 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# A small eval with floors that catch regressions (CI runs it after the tests).
+eval-ci: install
+	$(BIN)/ragchat eval evals/datasets/joint-statement.jsonl --out reports/ci-joint \
+	  --fail-under answer.em_recall=0.85 --fail-under refusal.accuracy=1.0 \
+	  --fail-under retrieval.recall@5=0.95 --fail-under citation.recall=0.9
+	$(BIN)/ragchat eval ../shared/datasets/xquad/xquad.en.json --limit 100 --out reports/ci-xquad \
+	  --fail-under retrieval.recall@5=0.95 --fail-under answer.em_recall=0.8 \
+	  --fail-under refusal.false_rate=0.05
 
 bench: install-dev
 	$(BIN)/python benchmarks/bench_ingest_ask.py

@@ -151,6 +151,41 @@ def serve(
     )
 
 
+@app.command("eval")
+def eval_command(
+    datasets: Annotated[
+        list[str], typer.Argument(help="dataset files, or: compare A/report.json B/report.json")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="report folder")] = Path("reports/eval"),
+    limit: Annotated[int | None, typer.Option(help="ask only the first N questions")] = None,
+    llm: Annotated[str | None, typer.Option(help="answerer mode for this run")] = None,
+    url: Annotated[str | None, typer.Option(help="evaluate a running ragchat over HTTP")] = None,
+    noise_rate: Annotated[float, typer.Option(help="RGB: share of noise passages")] = 0.4,
+    fail_under: Annotated[
+        list[str] | None, typer.Option(help="metric=value; exit 1 when a metric misses it")
+    ] = None,
+) -> None:
+    """Score retrieval, answers, citations and refusals; write report.json/.md/.html."""
+    from evals.cli import compare_reports, evaluate, parse_gates
+
+    if datasets and datasets[0] == "compare":
+        if len(datasets) != 3:
+            raise _fail("usage: ragchat eval compare A/report.json B/report.json")
+        compare_reports(Path(datasets[1]), Path(datasets[2]))
+        return
+    comps = _setup(quiet=True)
+    evaluate(
+        [Path(d) for d in datasets],
+        out_dir=out_dir,
+        limit=limit,
+        llm=llm,
+        url=url,
+        noise_rate=noise_rate,
+        gates=parse_gates(fail_under or []),
+        settings=comps.settings,
+    )
+
+
 @documents_app.command("list")
 def documents_list(
     collection: CollectionOpt = None,

@@ -63,7 +63,7 @@ def _numbers(group: str) -> list[int]:
     return [int(x) for x in re.split(r"\s*[,;]\s*", group)]
 
 
-def _sentences(answer: str) -> list[Span]:
+def answer_sentences(answer: str) -> list[Span]:
     spans = sentence_spans(answer, [Span(0, len(answer))])
     # A marker placed after the full stop ("... in 1932. [1] Next") belongs to the sentence before.
     fixed: list[Span] = []
@@ -95,7 +95,7 @@ class Verifier:
         pieces: list[str] = []
         cursor = 0
         unsupported = removed = 0
-        for span in _sentences(answer):
+        for span in answer_sentences(answer):
             sentence = answer[span.start : span.end]
             matches = list(MARKER.finditer(sentence))
             cited = [n for m in matches for n in _numbers(m.group(1))]

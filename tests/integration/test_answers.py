@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from evals.runner import DATASETS, load_jsonl, run
+from evals.formats import load
+from evals.runner import InProcessTarget, run
 from service.components import Components
 from service.schemas import ChatResponse, Message
-from tests.conftest import assert_citations_exact
+from tests.conftest import ROOT, assert_citations_exact
 
+EVAL_SET = ROOT / "evals" / "datasets" / "joint-statement.jsonl"
 SIGNATORIES = ("Jung Pak", "Cho Koo-rae", "Namazu Hiroyuki")
 
 
@@ -45,13 +47,21 @@ def test_answers_are_deterministic(article_components: Components) -> None:
 def test_joint_statement_eval_set_scores_at_least_90_percent(
     article_components: Components,
 ) -> None:
-    items = load_jsonl(DATASETS / "joint-statement.jsonl")
+    evalset = load(EVAL_SET)
+    items = evalset.items
     assert len(items) >= 15
     assert sum(i.unanswerable for i in items) >= 3
-    verdicts = run(items, chat=article_components.chat, collection="default")
-    for v in verdicts:
-        assert_citations_exact(article_components, v.response)
-    wrong = [(v.item.id, v.reason) for v in verdicts if not v.correct]
-    accuracy = 1 - len(wrong) / len(verdicts)
+    target = InProcessTarget(evalset, article_components.settings, article_components.embedder)
+    try:
+        results = list(run(target, items))
+        for r in results:
+            for c in r.citations:
+                stored = target.comps.index.document_text("eval", c["document_id"])
+                assert stored is not None
+                assert stored.text[c["start"] : c["end"]] == c["quote"]
+    finally:
+        target.close()
+    wrong = [r.item.id for r in results if not r.correct]
+    accuracy = 1 - len(wrong) / len(results)
     print(f"joint-statement eval: {accuracy:.1%} correct; wrong: {wrong}")
     assert accuracy >= 0.9, wrong

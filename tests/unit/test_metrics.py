@@ -1,4 +1,4 @@
-from evals.metrics import answers_all, contains_alias, normalize, supported_by
+from evals.metrics.answer import answers_all, contains_alias, normalize, supported_by
 
 
 def test_normalize_drops_case_punctuation_and_articles() -> None:
