@@ -96,3 +96,23 @@ def test_eval_rejects_unknown_datasets(tmp_path: Path) -> None:
     r = ragchat("eval", str(bad), tmp=tmp_path)
     assert r.returncode != 0
     assert "unknown dataset format" in r.stderr
+
+
+def test_eval_over_http_against_a_running_service(served_article: str, tmp_path: Path) -> None:
+    out = tmp_path / "rep-http"
+    r = ragchat(
+        "eval",
+        str(EVAL_SET),
+        "--url",
+        served_article,
+        "--limit",
+        "4",
+        "--out",
+        str(out),
+        tmp=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["url"] == served_article
+    assert report["metrics"]["answer.em_recall"] >= 0.5
+    assert report["metrics"]["retrieval.recall@5"] is None  # no retrieval ranks over HTTP yet
