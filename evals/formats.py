@@ -73,6 +73,9 @@ def load_ragchat(path: Path) -> EvalSet:
     if meta:
         rows = rows[1:]
         corpus = [(path.parent / p).resolve() for p in meta["corpus"]]
+    missing = [n for n, r in enumerate(rows, start=1) if "question" not in r]
+    if missing:
+        raise DatasetError(f"{path.name}: rows without a question: {missing[:5]}")
     items = [
         EvalItem(
             id=str(r.get("id", n)),
@@ -92,7 +95,8 @@ def load_squad(path: Path, data: dict[str, Any]) -> EvalSet:
     out = EvalSet(name=path.stem, format="squad")
     for art in data["data"]:
         for i, para in enumerate(art["paragraphs"]):
-            doc = EvalDoc(_doc_id(art["title"], str(i)), f"{art['title']}-{i}.txt", para["context"])
+            safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in art["title"])
+            doc = EvalDoc(_doc_id(art["title"], str(i)), f"{safe}-{i}.txt", para["context"])
             out.documents.append(doc)
             for qa in para["qas"]:
                 impossible = bool(qa.get("is_impossible", False))
@@ -174,7 +178,10 @@ def load(path: Path, *, noise_rate: float = 0.4, passages: int = 5) -> EvalSet:
         return load_realtimeqa(path)
     head = path.read_text(encoding="utf-8")[:4096].lstrip()
     if head.startswith("{") and '"data"' in head[:200]:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{path.name}: not valid JSON ({exc.msg})") from None
         if isinstance(data, dict) and "data" in data:
             return load_squad(path, data)
     rows = _jsonl(path)

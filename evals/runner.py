@@ -16,7 +16,9 @@ import httpx
 
 from evals.formats import EvalItem, EvalSet
 from evals.metrics.answer import answers_all, best_sentence_f1, normalize
+from ingest.loaders import supported_extensions
 from service.components import Components
+from service.errors import RagchatError
 from service.schemas import ChatResponse, Message
 from service.settings import Settings
 from service.verification.judge import Judge
@@ -58,7 +60,7 @@ def score(result: Result) -> Result:
     if item.unanswerable:
         result.correct = result.refused
         return result
-    if result.refused or result.error:
+    if result.refused or result.error or not item.answers:
         return result
     aliases = [a for group in item.answers for a in group]
     result.em = 1.0 if answers_all(result.answer, item.answers) else 0.0
@@ -88,7 +90,16 @@ class InProcessTarget:
 
     def __init__(self, evalset: EvalSet, settings: Settings, embedder: Any = None) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="ragchat-eval-"))
-        self.comps = Components(settings.model_copy(update={"data_dir": self.tmp / "data"}))
+        # Always embedded Chroma in the temp dir: an eval never writes into a shared server.
+        local = settings.model_copy(update={"data_dir": self.tmp / "data", "chroma_url": ""})
+        self.comps = Components(local)
+        try:
+            self._index(evalset, embedder)
+        except BaseException:
+            self.close()
+            raise
+
+    def _index(self, evalset: EvalSet, embedder: Any) -> None:
         if embedder is not None:
             self.comps.__dict__["embedder"] = embedder
         corpus = self.tmp / "corpus"
@@ -139,9 +150,10 @@ class HttpTarget:
             )
             r.raise_for_status()
             self.by_name[doc.name] = doc.id
+        exts = set(supported_extensions())
         for path in evalset.corpus_paths:
             for f in [path] if path.is_file() else sorted(path.rglob("*")):
-                if f.is_file():
+                if f.is_file() and f.suffix.lower() in exts:
                     self.client.post(
                         "/v1/documents",
                         params={"collection": collection},
@@ -174,7 +186,7 @@ def run(
             result.citations = [c.model_dump() for c in response.citations]
             result.relevant = relevance(item, ranked) if ranked is not None else None
             result.latency_ms = response.timings_ms.get("total", 0.0)
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx.HTTPError, ValueError, RagchatError) as exc:
             result.error = str(exc)
             result.latency_ms = (time.perf_counter() - t0) * 1000
         score(result)
@@ -189,7 +201,8 @@ def target_for(
 ) -> Iterator[InProcessTarget | HttpTarget]:
     target: InProcessTarget | HttpTarget
     if url:
-        target = HttpTarget(evalset, url, collection=f"eval-{abs(hash(evalset.name)) % 10**8}")
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", evalset.name)[:50].strip("-._") or "set"
+        target = HttpTarget(evalset, url, collection=f"eval-{name}")
     else:
         target = InProcessTarget(evalset, settings, embedder)
     try:
