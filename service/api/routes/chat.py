@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator
 
 import anyio
 from fastapi import APIRouter, Request
@@ -10,19 +10,13 @@ from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ComponentsDep, SettingsDep
+from service.api.streaming import Item, Items, next_or_none, prefetch
 from service.chat import Delta
 from service.errors import BadRequestError, RagchatError
 from service.schemas import ChatRequest, ChatResponse, ErrorResponse
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["chat"])
-
-Item = Delta | ChatResponse
-Items = Generator[Item, None, None]
-
-
-def _next(it: Items) -> Item | None:
-    return next(it, None)
 
 
 async def _events(request: Request, it: Items, first: Item | None) -> AsyncIterator[dict]:
@@ -41,7 +35,7 @@ async def _events(request: Request, it: Items, first: Item | None) -> AsyncItera
                 yield {"event": "done", "data": item.model_dump_json()}
                 finished = True
                 return
-            item = await anyio.to_thread.run_sync(_next, it)
+            item = await anyio.to_thread.run_sync(next_or_none, it)
     except RagchatError as exc:
         finished = True
         body = {"error": {"type": exc.type, "message": str(exc)}}
@@ -77,27 +71,19 @@ async def chat(
         raise BadRequestError(f"at most {limits.max_messages} messages per request")
     if any(len(m.content) > limits.max_message_chars for m in body.messages):
         raise BadRequestError(f"a message exceeds {limits.max_message_chars} characters")
+    collection = body.collection or settings.collection
+    if not body.stream:
+        return await run_in_threadpool(
+            components.chat.chat,
+            messages=body.messages,
+            collection=collection,
+            conversation_id=body.conversation_id,
+            top_k=body.top_k,
+        )
     it = components.chat.stream(
         messages=body.messages,
-        collection=body.collection or settings.collection,
+        collection=collection,
         conversation_id=body.conversation_id,
         top_k=body.top_k,
     )
-    if not body.stream:
-        try:
-            while True:
-                item = await run_in_threadpool(_next, it)
-                if isinstance(item, ChatResponse):
-                    return item
-                if item is None:
-                    raise RuntimeError("chat ended without a response")
-        finally:
-            it.close()
-    # Pull the first item before answering 200, so a bad request or a dead model
-    # server still gets its proper 4xx/5xx JSON error.
-    try:
-        first = await run_in_threadpool(_next, it)
-    except BaseException:
-        it.close()
-        raise
-    return EventSourceResponse(_events(request, it, first), ping=15)
+    return EventSourceResponse(_events(request, it, await prefetch(it)), ping=15)

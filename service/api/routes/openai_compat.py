@@ -6,7 +6,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator
 
 import anyio
 from fastapi import APIRouter
@@ -24,13 +24,13 @@ from service.api.openai_schemas import (
     ModelList,
     Usage,
 )
+from service.api.streaming import Items, next_or_none, prefetch
 from service.chat import Delta
 from service.errors import BadRequestError, RagchatError
 from service.schemas import ChatResponse, ErrorResponse, Message
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["openai"])
-Items = Generator[Delta | ChatResponse, None, None]
 DEFAULT_MODEL = "ragchat"
 
 
@@ -61,10 +61,6 @@ def _usage(messages: list[Message], answer: str) -> Usage:
     )
 
 
-def _next(it: Items) -> Delta | ChatResponse | None:
-    return next(it, None)
-
-
 @router.get("/models", response_model=ModelList)
 def models(components: ComponentsDep) -> ModelList:
     return ModelList(data=[ModelCard(id=name) for name in components.index.collections()])
@@ -84,31 +80,28 @@ async def completions(
 ) -> Completion | EventSourceResponse:
     collection = settings.collection if body.model == DEFAULT_MODEL else body.model
     messages = _messages(body, settings.server.max_message_chars, settings.server.max_messages)
-    it = components.chat.stream(messages=messages, collection=collection, conversation_id=body.user)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not body.stream:
-        try:
-            while (item := await run_in_threadpool(_next, it)) is not None:
-                if isinstance(item, ChatResponse):
-                    return Completion(
-                        id=cid,
-                        created=created,
-                        model=body.model,
-                        choices=[Choice(message=AssistantMessage(content=item.answer))],
-                        usage=_usage(messages, item.answer),
-                        citations=_citations(item),
-                        search_results=item.citations,
-                    )
-        finally:
-            it.close()
-        raise RuntimeError("chat ended without a response")
-    try:
-        first = await run_in_threadpool(_next, it)
-    except BaseException:
-        it.close()
-        raise
+        response = await run_in_threadpool(
+            components.chat.chat,
+            messages=messages,
+            collection=collection,
+            conversation_id=body.user,
+        )
+        return Completion(
+            id=cid,
+            created=created,
+            model=body.model,
+            choices=[Choice(message=AssistantMessage(content=response.answer))],
+            usage=_usage(messages, response.answer),
+            citations=_citations(response),
+            search_results=response.citations,
+        )
+    it = components.chat.stream(messages=messages, collection=collection, conversation_id=body.user)
     return EventSourceResponse(
-        _chunks(it, first, cid=cid, created=created, model=body.model, messages=messages),
+        _chunks(
+            it, await prefetch(it), cid=cid, created=created, model=body.model, messages=messages
+        ),
         ping=15,
     )
 
@@ -151,7 +144,7 @@ async def _chunks(
                 }
                 yield {"data": _chunk(cid, created, model, {}, "stop", **extra)}
                 break
-            item = await anyio.to_thread.run_sync(_next, it)
+            item = await anyio.to_thread.run_sync(next_or_none, it)
     except RagchatError as exc:
         yield {"data": json.dumps({"error": {"type": exc.type, "message": str(exc)}})}
     except Exception:
