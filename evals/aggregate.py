@@ -6,6 +6,7 @@ from statistics import mean
 from typing import Any
 
 from evals.metrics.citation import citation_scores
+from evals.metrics.judge import judge_metrics
 from evals.metrics.latency import percentile
 from evals.metrics.refusal import false_refusal_rate, refusal_accuracy
 from evals.metrics.retrieval import mrr, ndcg_at, recall_at
@@ -17,7 +18,8 @@ def _mean(values: list[float]) -> float | None:
     return round(mean(values), 4) if values else None
 
 
-def metrics(results: list[Result], judge: Judge | None) -> dict[str, Any]:
+def metrics(results: list[Result], judge: Judge | None, *, judged: bool = False) -> dict[str, Any]:
+    """judge: the citation support judge; judged: add the ragas judge metrics."""
     ranked = [r.relevant for r in results if r.relevant is not None]
     answerable = [r for r in results if not r.item.unanswerable]
     answered = [r for r in answerable if not r.refused and not r.error]
@@ -49,6 +51,8 @@ def metrics(results: list[Result], judge: Judge | None) -> dict[str, Any]:
                 precisions.append(prec)
         out["citation.recall"] = _mean(recalls)
         out["citation.precision"] = _mean(precisions)
+    if judged:
+        out.update(judge_metrics([r.judge for r in results if r.judge is not None]))
     for key in ("refusal.accuracy", "refusal.false_rate", "latency.p50_ms", "latency.p95_ms"):
         if out[key] is not None:
             out[key] = round(out[key], 4 if "refusal" in key else 1)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -14,11 +16,53 @@ from rich.table import Table
 from evals import report
 from evals.aggregate import metrics as aggregate
 from evals.formats import DatasetError, load
+from evals.judge_ragas import (
+    INSTALL,
+    JudgeUnavailableError,
+    RagasJudge,
+    answers_with_openai,
+    judge_configured,
+    load_judge,
+)
 from evals.runner import Result, run, target_for
+from ingest.embeddings import Embedder, SentenceTransformerEmbedder
 from service.settings import Settings
 
+logger = logging.getLogger(__name__)
 err = Console(stderr=True)
 out = Console(soft_wrap=True)
+
+
+def report_dir(out_dir: Path, name: str, path: Path, used: set[str]) -> Path:
+    """A subfolder per dataset; a name already used in this run gets its parent folder's name."""
+    candidate = name
+    if candidate in used:
+        candidate = f"{path.resolve().parent.name}-{name}"
+    base, n = candidate, 2
+    while candidate in used:
+        candidate, n = f"{base}-{n}", n + 1
+    used.add(candidate)
+    return out_dir / candidate
+
+
+def want_judge(judge: bool | None, settings: Settings) -> bool:
+    """None means: judge when the answerer is an OpenAI-compatible model and ragas is installed.
+
+    True asks for the judge with any answerer, as long as such a model is configured.
+    """
+    if judge is False or (judge is None and not answers_with_openai(settings)):
+        return False
+    if not judge_configured(settings):
+        raise typer.BadParameter(
+            "the judge metrics need an OpenAI-compatible model: set OPENAI_BASE_URL "
+            "and/or OPENAI_API_KEY (and RAGCHAT_OPENAI_MODEL)"
+        )
+    if importlib.util.find_spec("ragas") is None:
+        if judge:
+            raise typer.BadParameter(f"the judge metrics need ragas: {INSTALL}")
+        err.print(f"[yellow]judge metrics skipped: ragas is not installed ({INSTALL})[/yellow]")
+        return False
+    return True
 
 
 def parse_gates(gates: list[str]) -> dict[str, float]:
@@ -59,6 +103,16 @@ def compare_reports(a: Path, b: Path) -> None:
     out.print(table)
 
 
+def _load_judge(settings: Settings, embedder: Embedder | None) -> RagasJudge:
+    if embedder is None:  # --url: the judge still embeds with ragchat's own offline model
+        e = settings.embeddings
+        embedder = SentenceTransformerEmbedder(e.model, e.device)
+    try:
+        return load_judge(settings, embedder)
+    except JudgeUnavailableError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 def evaluate(
     datasets: list[Path],
     *,
@@ -69,23 +123,33 @@ def evaluate(
     noise_rate: float,
     gates: dict[str, float],
     settings: Settings,
+    judge: bool | None = None,
+    shared_index: bool = False,
 ) -> None:
+    """judge: True/False forces the ragas judge on/off, None decides from the settings.
+    shared_index: RGB questions see every question's passages instead of only their own.
+    """
     if llm:
         settings = settings.model_copy(update={"llm": llm})
+    judged = want_judge(judge, settings)
     failures: list[str] = []
+    used: set[str] = set()
     for path in datasets:
         try:
             evalset = load(path, noise_rate=noise_rate)
         except DatasetError as exc:
             raise typer.BadParameter(str(exc)) from None
         items = evalset.items[:limit] if limit else evalset.items
-        dest = out_dir if len(datasets) == 1 else out_dir / evalset.name
+        dest = out_dir if len(datasets) == 1 else report_dir(out_dir, evalset.name, path, used)
+        rgb = evalset.format == "rgb"
         config = {
             "format": evalset.format,
             "llm": settings.llm,
             "url": url,
             "limit": limit,
-            "noise_rate": noise_rate if evalset.format == "rgb" else None,
+            "noise_rate": noise_rate if rgb else None,
+            "rgb_index": ("shared" if shared_index else "isolated") if rgb else None,
+            "judge": settings.openai_model if judged else None,
         }
         results: list[Result] = []
         partial = False
@@ -93,9 +157,11 @@ def evaluate(
         docs = len(evalset.documents) + len(evalset.corpus_paths)
         err.print(f"[bold]{evalset.name}[/bold]: {docs} documents, {len(items)} questions")
         with (
-            target_for(evalset, settings=settings, url=url) as target,
+            target_for(
+                evalset, settings=settings, url=url, isolated=rgb and not shared_index
+            ) as target,
             Progress(
-                TextColumn("[bold]asking"),
+                TextColumn("[bold]asking and judging" if judged else "[bold]asking"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
@@ -104,8 +170,11 @@ def evaluate(
             ) as progress,
         ):
             task = progress.add_task("questions", total=len(items))
+            answer_judge: RagasJudge | None = None
             try:
-                for result in run(target, items):
+                if judged:
+                    answer_judge = _load_judge(settings, target.embedder)
+                for result in run(target, items, judge=answer_judge):
                     results.append(result)
                     progress.advance(task)
             except KeyboardInterrupt:
@@ -114,7 +183,10 @@ def evaluate(
                     f"[yellow]interrupted after {len(results)} questions; "
                     "writing a partial report[/yellow]"
                 )
-            metrics = aggregate(results, target.judge)
+            finally:
+                if answer_judge is not None:
+                    answer_judge.close()
+            metrics = aggregate(results, target.judge, judged=judged)
         wall = time.perf_counter() - t0
         report.write(
             dest,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ class EvalItem:
     gold_docs: tuple[str, ...] = ()
     unanswerable: bool = False
     messages: tuple[dict[str, str], ...] = ()
+    passages: tuple[str, ...] = ()  # RGB: the ids of the question's own passages
 
 
 @dataclass
@@ -41,6 +44,10 @@ class EvalSet:
 
 class DatasetError(ValueError):
     pass
+
+
+# Search snippets end in "..."; ingest drops such truncated teasers as page boilerplate.
+_SNIPPET_END = re.compile(r"\s*(?:\.\.\.|…)\s*$")
 
 
 def _doc_id(*parts: str) -> str:
@@ -116,16 +123,21 @@ def load_squad(path: Path, data: dict[str, Any]) -> EvalSet:
 def load_rgb(
     path: Path, rows: list[dict[str, Any]], *, noise_rate: float, passages: int
 ) -> EvalSet:
-    """Per question: `passages` passages, `noise_rate` of them negative; all-noise => refuse."""
+    """Per question: `passages` passages, `noise_rate` of them negative; all-noise => refuse.
+
+    Negatives are ceil(passages * noise_rate), as in RGB's own evalue.py (0.5 of 5 gives 3).
+    """
     out = EvalSet(name=f"{path.stem}@noise{noise_rate:g}", format="rgb")
+    n_neg = min(passages, math.ceil(round(passages * noise_rate, 9)))
     for r in rows:
-        n_neg = round(passages * noise_rate)
         pos = list(r.get("positive", []))[: passages - n_neg]
         neg = list(r.get("negative", []))[:n_neg]
-        gold = []
-        for k, text in enumerate(pos + neg):
+        gold, own = [], []
+        for k, snippet in enumerate(pos + neg):
+            text = _SNIPPET_END.sub("", snippet)
             doc = EvalDoc(_doc_id("rgb", str(r["id"]), str(k)), f"rgb-{r['id']}-{k}.txt", text)
             out.documents.append(doc)
+            own.append(doc.id)
             if k < len(pos):
                 gold.append(doc.id)
         out.items.append(
@@ -135,6 +147,7 @@ def load_rgb(
                 answers=_groups(r["answer"]) if pos else [],
                 gold_docs=tuple(gold),
                 unanswerable=not pos,
+                passages=tuple(own),
             )
         )
     return out

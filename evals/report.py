@@ -30,7 +30,19 @@ def result_row(r: Result) -> dict[str, Any]:
             for c in r.citations
         ],
         "error": r.error,
+        "judge": None
+        if r.judge is None
+        else {k.removeprefix("judge."): v for k, v in r.judge.items()},
+        "judge_error": r.judge_error,
     }
+
+
+def _judge_cell(row: dict[str, Any]) -> str:
+    scores = row["judge"]
+    if scores is None:
+        return ""
+    shown = [_fmt(scores.get(k)) for k in ("faithfulness", "answer_relevancy")]
+    return " / ".join(shown) + (" (failed)" if row["judge_error"] else "")
 
 
 def _chart(results: list[Result]) -> str:
@@ -85,29 +97,35 @@ def write(
         lines += ["**Partial: the run was interrupted.**", ""]
     lines += ["| metric | value |", "| --- | --- |"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in metrics.items()]
+    judged = any(row["judge"] is not None for row in questions)
     lines += [
         "",
         f"Wall time {wall_s:.1f} s. Config: `{json.dumps(config)}`",
         "",
-        "| id | correct | F1 | rank | question | answer |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| id | correct | F1 | rank |"
+        + (" judge F / R |" if judged else "")
+        + " question | answer |",
+        "| --- | --- | --- | --- |" + (" --- |" if judged else "") + " --- | --- |",
     ]
     for row in questions:
         ans = " ".join(str(row["answer"]).split())[:160].replace("|", "\\|")
         q = row["question"].replace("|", "\\|")
         lines.append(
             f"| {row['id']} | {'yes' if row['correct'] else 'no'} | {row['f1']} | "
-            f"{_fmt(row['first_relevant_rank'])} | {q} | {ans} |"
+            f"{_fmt(row['first_relevant_rank'])} |"
+            + (f" {_judge_cell(row)} |" if judged else "")
+            + f" {q} | {ans} |"
         )
     (out / "report.md").write_text("\n".join(lines) + "\n")
     rows = "".join(
-        "<tr class='{cls}'><td>{id}</td><td>{ok}</td><td>{f1}</td><td>{rank}</td><td>{q}</td>"
-        "<td>{a}<ul>{cites}</ul></td></tr>".format(
+        "<tr class='{cls}'><td>{id}</td><td>{ok}</td><td>{f1}</td><td>{rank}</td>{judge}"
+        "<td>{q}</td><td>{a}<ul>{cites}</ul></td></tr>".format(
             cls="ok" if row["correct"] else "bad",
             id=html.escape(row["id"]),
             ok="yes" if row["correct"] else "no",
             f1=row["f1"],
             rank=_fmt(row["first_relevant_rank"]),
+            judge=f"<td>{html.escape(_judge_cell(row))}</td>" if judged else "",
             q=html.escape(row["question"]),
             a=html.escape(str(row["answer"])),
             cites="".join(
@@ -133,7 +151,8 @@ tr.bad td:nth-child(2){{color:#b3261e}} li.unsup{{color:#b3261e}} .partial{{colo
 <p>Wall time {wall_s:.1f} s · {html.escape(json.dumps(config))}</p>
 <table>{table}</table>
 <h2>Distributions</h2><img alt="score distributions" src="data:image/png;base64,{chart}">
-<h2>Questions</h2><table><tr><th>id</th><th>correct</th><th>F1</th><th>rank</th><th>question</th>
+<h2>Questions</h2><table><tr><th>id</th><th>correct</th><th>F1</th><th>rank</th>
+{"<th>judge F / R</th>" if judged else ""}<th>question</th>
 <th>answer and citations</th></tr>{rows}</table></body></html>
 """)
 

@@ -3,29 +3,37 @@
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
-from evals.formats import EvalItem, EvalSet
+from evals.formats import EvalItem
 from evals.metrics.answer import answers_all, best_sentence_f1, normalize
-from ingest.loaders import supported_extensions
-from service.components import Components
+from evals.targets import RETRIEVAL_DEPTH, HttpTarget, InProcessTarget, target_for
 from service.errors import RagchatError
-from service.schemas import ChatResponse, Message
-from service.settings import Settings
-from service.verification.judge import Judge
 from service.verification.verify import answer_sentences
 
+__all__ = [
+    "RETRIEVAL_DEPTH",
+    "HttpTarget",
+    "InProcessTarget",
+    "Result",
+    "run",
+    "score",
+    "statements",
+    "target_for",
+]
+
 MARKERS = re.compile(r"\s*\[\d+\]")
-RETRIEVAL_DEPTH = 10
+
+
+class AnswerJudge(Protocol):
+    def score(
+        self, *, question: str, answer: str, contexts: Sequence[str]
+    ) -> tuple[dict[str, float | None], str | None]: ...
 
 
 @dataclass
@@ -40,6 +48,8 @@ class Result:
     f1: float = 0.0
     correct: bool = False
     error: str | None = None
+    judge: dict[str, float | None] | None = None
+    judge_error: str | None = None
 
 
 def statements(answer: str, citations: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
@@ -85,90 +95,18 @@ def relevance(item: EvalItem, hits: list[tuple[str, str]]) -> list[bool] | None:
     return out
 
 
-class InProcessTarget:
-    """A fresh index of the set's documents in a temp dir, answered in this process."""
-
-    def __init__(self, evalset: EvalSet, settings: Settings, embedder: Any = None) -> None:
-        self.tmp = Path(tempfile.mkdtemp(prefix="ragchat-eval-"))
-        # Always embedded Chroma in the temp dir: an eval never writes into a shared server.
-        local = settings.model_copy(update={"data_dir": self.tmp / "data", "chroma_url": ""})
-        self.comps = Components(local)
-        try:
-            self._index(evalset, embedder)
-        except BaseException:
-            self.close()
-            raise
-
-    def _index(self, evalset: EvalSet, embedder: Any) -> None:
-        if embedder is not None:
-            self.comps.__dict__["embedder"] = embedder
-        corpus = self.tmp / "corpus"
-        corpus.mkdir()
-        self.by_name: dict[str, str] = {}
-        for doc in evalset.documents:
-            (corpus / doc.name).write_text(doc.text, encoding="utf-8")
-            self.by_name[doc.name] = doc.id
-        paths = [corpus, *evalset.corpus_paths]
-        report = self.comps.ingestor.ingest(paths, collection="eval")
-        if not (report.added or report.updated or report.unchanged):
-            raise ValueError("the eval set has no documents that could be indexed")
-        self.comps.warm_up()
-
-    @property
-    def judge(self) -> Judge:
-        from service.verification.judge import EmbeddingJudge
-
-        return EmbeddingJudge(self.comps.embedder, self.comps.settings.verify)
-
-    def ask(self, item: EvalItem) -> tuple[ChatResponse, list[tuple[str, str]]]:
-        embedding = self.comps.embedder.embed_one(item.question)
-        hits = self.comps.index.search("eval", embedding=embedding, top_k=RETRIEVAL_DEPTH)
-        ranked = [(self.by_name.get(h.source, h.source), h.text) for h in hits]
-        history = [Message(**m) for m in item.messages]  # type: ignore[arg-type]
-        response = self.comps.chat.chat(
-            messages=[*history, Message(role="user", content=item.question)], collection="eval"
-        )
-        return response, ranked
-
-    def close(self) -> None:
-        self.comps.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-class HttpTarget:
-    """A running ragchat: documents are uploaded to a collection, questions go to /v1/chat."""
-
-    def __init__(self, evalset: EvalSet, url: str, collection: str) -> None:
-        self.client = httpx.Client(base_url=url.rstrip("/"), timeout=300)
-        self.collection = collection
-        self.by_name: dict[str, str] = {}
-        for doc in evalset.documents:
-            r = self.client.post(
-                "/v1/documents",
-                params={"collection": collection},
-                files={"file": (doc.name, doc.text.encode())},
-            )
-            r.raise_for_status()
-            self.by_name[doc.name] = doc.id
-        exts = set(supported_extensions())
-        for path in evalset.corpus_paths:
-            for f in [path] if path.is_file() else sorted(path.rglob("*")):
-                if f.is_file() and f.suffix.lower() in exts:
-                    self.client.post(
-                        "/v1/documents",
-                        params={"collection": collection},
-                        files={"file": (f.name, f.read_bytes())},
-                    ).raise_for_status()
-        self.judge = None
-
-    def ask(self, item: EvalItem) -> tuple[ChatResponse, None]:
-        messages = [*item.messages, {"role": "user", "content": item.question}]
-        r = self.client.post("/v1/chat", json={"messages": messages, "collection": self.collection})
-        r.raise_for_status()
-        return ChatResponse.model_validate(r.json()), None
-
-    def close(self) -> None:
-        self.client.close()
+def _judge(
+    judge: AnswerJudge, target: InProcessTarget | HttpTarget, result: Result, response: Any
+) -> None:
+    try:
+        contexts = target.contexts(result.item, response)
+    except (httpx.HTTPError, ValueError, RagchatError) as exc:
+        result.judge_error = f"no contexts: {exc}"
+        result.judge = {}
+        return
+    result.judge, result.judge_error = judge.score(
+        question=result.item.question, answer=MARKERS.sub("", result.answer), contexts=contexts
+    )
 
 
 def run(
@@ -176,7 +114,9 @@ def run(
     items: list[EvalItem],
     *,
     on_result: Callable[[Result], None] | None = None,
+    judge: AnswerJudge | None = None,
 ) -> Iterator[Result]:
+    """Ask, score and (with a judge) judge each question; a judge failure is recorded."""
     for item in items:
         t0 = time.perf_counter()
         result = Result(item=item)
@@ -189,23 +129,10 @@ def run(
         except (httpx.HTTPError, ValueError, RagchatError) as exc:
             result.error = str(exc)
             result.latency_ms = (time.perf_counter() - t0) * 1000
+        else:
+            if judge is not None and not result.refused and result.answer.strip():
+                _judge(judge, target, result, response)
         score(result)
         if on_result:
             on_result(result)
         yield result
-
-
-@contextmanager
-def target_for(
-    evalset: EvalSet, *, settings: Settings, url: str | None, embedder: Any = None
-) -> Iterator[InProcessTarget | HttpTarget]:
-    target: InProcessTarget | HttpTarget
-    if url:
-        name = re.sub(r"[^A-Za-z0-9._-]+", "-", evalset.name)[:50].strip("-._") or "set"
-        target = HttpTarget(evalset, url, collection=f"eval-{name}")
-    else:
-        target = InProcessTarget(evalset, settings, embedder)
-    try:
-        yield target
-    finally:
-        target.close()

@@ -13,10 +13,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest import chunkstore
+from ingest.chunkstore import StoredChunk
 from ingest.cleaning import Span
+from ingest.filters import SearchFilters
+from ingest.loaders import Region
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -33,9 +37,18 @@ CREATE TABLE IF NOT EXISTS documents (
     size_bytes   INTEGER NOT NULL DEFAULT 0,
     needs_gc     INTEGER NOT NULL DEFAULT 0,
     updated_at   REAL NOT NULL,
+    tags         TEXT NOT NULL DEFAULT '[]',
+    doc_date     REAL,
+    regions      TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (collection, document_id)
 );
 """
+# Columns added after the first release, added in place to older data dirs.
+_ADDED_COLUMNS = {
+    "tags": "TEXT NOT NULL DEFAULT '[]'",
+    "doc_date": "REAL",
+    "regions": "TEXT NOT NULL DEFAULT '[]'",
+}
 
 
 @dataclass(frozen=True)
@@ -50,17 +63,24 @@ class DocumentRecord:
     chunk_count: int
     size_bytes: int
     updated_at: float
+    tags_json: str = "[]"
+    doc_date: float | None = None
+
+    @property
+    def tags(self) -> list[str]:
+        return list(json.loads(self.tags_json))
 
 
 @dataclass(frozen=True)
 class DocumentText:
     text: str
     sentences: list[Span]
+    regions: list[Region] = field(default_factory=list)
 
 
 _COLUMNS = (
     "collection, document_id, source, path, title, content_hash, version, chunk_count, "
-    "size_bytes, updated_at"
+    "size_bytes, updated_at, tags, doc_date"
 )
 
 
@@ -71,6 +91,11 @@ class DocStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA busy_timeout=10000")
         self._conn.executescript(_SCHEMA)
+        have = {r[1] for r in self._conn.execute("PRAGMA table_info(documents)")}
+        for name, decl in _ADDED_COLUMNS.items():
+            if name not in have:
+                self._conn.execute(f"ALTER TABLE documents ADD COLUMN {name} {decl}")
+        self._conn.executescript(chunkstore.SCHEMA)
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -127,15 +152,19 @@ class DocStore:
 
     def text(self, collection: str, document_id: str) -> DocumentText | None:
         rows = self._rows(
-            "SELECT text, sentences FROM documents WHERE collection=? AND document_id=? "
+            "SELECT text, sentences, regions FROM documents WHERE collection=? AND document_id=? "
             "AND version IS NOT NULL",
             collection,
             document_id,
         )
         if not rows:
             return None
-        text, sentences = rows[0]
-        return DocumentText(text=text, sentences=[Span(s, e) for s, e in json.loads(sentences)])
+        text, sentences, regions = rows[0]
+        return DocumentText(
+            text=text,
+            sentences=[Span(s, e) for s, e in json.loads(sentences)],
+            regions=[Region(s, e, meta) for s, e, meta in json.loads(regions)],
+        )
 
     def begin_write(
         self, collection: str, document_id: str, *, source: str, path: str | None
@@ -161,14 +190,20 @@ class DocStore:
         version: str,
         text: str,
         sentences: list[Span],
-        chunk_count: int,
+        chunks: list[StoredChunk],
         size_bytes: int,
+        tags: list[str],
+        doc_date: float | None,
+        regions: list[Region],
     ) -> None:
+        """Make the new version live and swap its chunks into the keyword index, atomically."""
         with self._tx() as c:
+            chunkstore.delete(c, collection, document_id, keep={ch.chunk_id for ch in chunks})
+            chunkstore.insert(c, collection, chunks)
             c.execute(
                 "UPDATE documents SET source=?, path=?, title=?, content_hash=?, version=?, "
-                "text=?, sentences=?, chunk_count=?, size_bytes=?, updated_at=? "
-                "WHERE collection=? AND document_id=?",
+                "text=?, sentences=?, chunk_count=?, size_bytes=?, updated_at=?, tags=?, "
+                "doc_date=?, regions=? WHERE collection=? AND document_id=?",
                 (
                     source,
                     path,
@@ -177,9 +212,12 @@ class DocStore:
                     version,
                     text,
                     json.dumps([[s.start, s.end] for s in sentences]),
-                    chunk_count,
+                    len(chunks),
                     size_bytes,
                     time.time(),
+                    json.dumps(sorted(set(tags))),
+                    doc_date,
+                    json.dumps([[r.start, r.end, r.metadata] for r in regions]),
                     collection,
                     document_id,
                 ),
@@ -188,6 +226,7 @@ class DocStore:
     def retire(self, collection: str, document_id: str) -> None:
         """Make a document invisible at once; its chunks are removed by the next cleanup."""
         with self._tx() as c:
+            chunkstore.delete(c, collection, document_id)
             c.execute(
                 "UPDATE documents SET version=NULL, needs_gc=1 "
                 "WHERE collection=? AND document_id=?",
@@ -213,3 +252,44 @@ class DocStore:
                 "UPDATE documents SET needs_gc=0 WHERE collection=? AND document_id=?",
                 (collection, document_id),
             )
+
+    def set_tags(self, collection: str, document_id: str, tags: list[str]) -> None:
+        with self._tx() as c:
+            c.execute(
+                "UPDATE documents SET tags=? WHERE collection=? AND document_id=?",
+                (json.dumps(sorted(set(tags))), collection, document_id),
+            )
+
+    def matching_documents(self, collection: str, filters: SearchFilters) -> list[str]:
+        where, args = filters.sql()
+        rows = self._rows(
+            "SELECT document_id FROM documents WHERE collection=? AND version IS NOT NULL "
+            f"AND {where}",
+            collection,
+            *args,
+        )
+        return [r[0] for r in rows]
+
+    def keyword_search(
+        self, collection: str, query: str, *, limit: int, document_ids: list[str] | None
+    ) -> list[tuple[StoredChunk, float]]:
+        with self._lock:
+            return chunkstore.keyword_search(
+                self._conn, collection, query, limit=limit, document_ids=document_ids
+            )
+
+    def chunks(self, chunk_ids: list[str]) -> dict[str, StoredChunk]:
+        with self._lock:
+            return chunkstore.by_ids(self._conn, chunk_ids)
+
+    def neighbours(
+        self, collection: str, document_id: str, chunk_index: int, *, width: int
+    ) -> list[StoredChunk]:
+        with self._lock:
+            return chunkstore.neighbours(
+                self._conn, collection, document_id, chunk_index, width=width
+            )
+
+    def chunk_count(self, collection: str) -> int:
+        with self._lock:
+            return chunkstore.count(self._conn, collection)

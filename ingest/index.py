@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import search as hybrid
 from ingest.docstore import DocStore, DocumentRecord, DocumentText
+from ingest.filters import SearchFilters
+from ingest.search import ChunkHit, SearchOptions
 from ingest.vectorstore import VectorStore
+
+__all__ = ["ChunkHit", "Index", "InvalidCollectionError", "SearchOptions", "check_collection"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,18 +30,6 @@ def check_collection(name: str) -> str:
             "starting with a letter or digit"
         )
     return name
-
-
-@dataclass(frozen=True)
-class ChunkHit:
-    chunk_id: str
-    document_id: str
-    source: str
-    title: str
-    text: str
-    start: int
-    end: int
-    score: float
 
 
 class Index:
@@ -74,24 +66,23 @@ class Index:
         self.docs.finish_cleanup(collection, document_id)
         return True
 
-    def search(self, collection: str, *, embedding: list[float], top_k: int) -> list[ChunkHit]:
-        check_collection(collection)
-        raw = self.vectors.query(collection, embedding=embedding, top_k=top_k * 2)
-        live = self.docs.live_versions(
-            collection, sorted({str(h.metadata.get("document_id")) for h in raw})
+    def search(
+        self,
+        collection: str,
+        *,
+        query: str = "",
+        embedding: list[float],
+        top_k: int,
+        filters: SearchFilters | None = None,
+        options: SearchOptions | None = None,
+    ) -> list[ChunkHit]:
+        return hybrid.search(
+            self.docs,
+            self.vectors,
+            check_collection(collection),
+            query=query,
+            embedding=embedding,
+            top_k=top_k,
+            filters=filters,
+            options=options,
         )
-        hits = [
-            ChunkHit(
-                chunk_id=h.chunk_id,
-                document_id=str(h.metadata["document_id"]),
-                source=str(h.metadata.get("source", "")),
-                title=str(h.metadata.get("title", "")),
-                text=h.text,
-                start=int(h.metadata.get("start", 0)),
-                end=int(h.metadata.get("end", 0)),
-                score=h.score,
-            )
-            for h in raw
-            if live.get(str(h.metadata.get("document_id"))) == h.metadata.get("version")
-        ]
-        return hits[:top_k]

@@ -9,20 +9,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunking import Chunk, chunk_text, make_splitter
+from ingest.chunkstore import StoredChunk
 from ingest.cleaning import Span, keep_spans
 from ingest.embeddings import Embedder
+from ingest.filters import InvalidFilterError, parse_date
 from ingest.index import Index, check_collection
 from ingest.loaders import (
     FileTooLargeError,
+    Region,
     UnsupportedFileError,
     load_file,
+    metadata_at,
     supported_extensions,
 )
 from ingest.sentences import sentence_spans
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "1"
+# Bumped when stored chunks change shape, so the next ingest rewrites them.
+PIPELINE_VERSION = "2"
 
 
 @dataclass
@@ -49,6 +54,25 @@ class Prepared:
     sentences: list[Span]
     chunks: list[Chunk]
     is_new: bool
+    tags: list[str]
+    doc_date: float | None
+    regions: list[Region]
+
+    def chunk_id(self, chunk: Chunk) -> str:
+        return f"{self.document_id}:{self.version}:{chunk.index}"
+
+    def chunk_metadata(self, chunk: Chunk) -> dict[str, str | int | float]:
+        return {
+            "document_id": self.document_id,
+            "version": self.version,
+            "source": self.source,
+            "title": self.title,
+            "chunk_index": chunk.index,
+            "start": chunk.start,
+            "end": chunk.end,
+            "tokens": chunk.tokens,
+            **metadata_at(self.regions, chunk.start),
+        }
 
 
 def document_id_for(path: Path) -> str:
@@ -95,8 +119,10 @@ class Ingestor:
         fingerprint = f"{PIPELINE_VERSION}:{chunk_tokens}:{chunk_overlap}:{embedder.name}"
         self.fingerprint = hashlib.sha256(fingerprint.encode()).hexdigest()[:8]
 
-    def prepare(self, path: Path, collection: str) -> Prepared | None:
-        """None when the stored version is already current."""
+    def prepare(
+        self, path: Path, collection: str, tags: list[str] | None = None
+    ) -> Prepared | None:
+        """None when the stored version is already current (its tags are updated in place)."""
         size = path.stat().st_size
         if size > self.max_file_bytes:
             raise FileTooLargeError(
@@ -108,6 +134,8 @@ class Ingestor:
         document_id = document_id_for(path)
         existing = self.index.docs.get(collection, document_id)
         if existing and existing.version == version:
+            if tags is not None and sorted(set(tags)) != existing.tags:
+                self.index.docs.set_tags(collection, document_id, tags)
             return None
         loaded = load_file(path, max_bytes=self.max_file_bytes)
         kept = keep_spans(loaded.text)
@@ -126,29 +154,21 @@ class Ingestor:
             sentences=sentence_spans(loaded.text, kept),
             chunks=chunks,
             is_new=existing is None or existing.version is None,
+            tags=tags if tags is not None else (existing.tags if existing else []),
+            doc_date=_document_date(loaded.metadata.get("date"), path),
+            regions=loaded.regions,
         )
 
     def write(self, doc: Prepared, collection: str, embeddings: list[list[float]]) -> None:
         docs = self.index.docs
         docs.begin_write(collection, doc.document_id, source=doc.source, path=str(doc.path))
+        metadatas = [doc.chunk_metadata(c) for c in doc.chunks]
         self.index.vectors.upsert(
             collection,
-            ids=[f"{doc.document_id}:{doc.version}:{c.index}" for c in doc.chunks],
+            ids=[doc.chunk_id(c) for c in doc.chunks],
             embeddings=embeddings,
             texts=[c.text for c in doc.chunks],
-            metadatas=[
-                {
-                    "document_id": doc.document_id,
-                    "version": doc.version,
-                    "source": doc.source,
-                    "title": doc.title,
-                    "chunk_index": c.index,
-                    "start": c.start,
-                    "end": c.end,
-                    "tokens": c.tokens,
-                }
-                for c in doc.chunks
-            ],
+            metadatas=metadatas,
         )
         docs.commit_version(
             collection,
@@ -160,8 +180,22 @@ class Ingestor:
             version=doc.version,
             text=doc.text,
             sentences=doc.sentences,
-            chunk_count=len(doc.chunks),
+            chunks=[
+                StoredChunk(
+                    chunk_id=doc.chunk_id(c),
+                    document_id=doc.document_id,
+                    chunk_index=c.index,
+                    start=c.start,
+                    end=c.end,
+                    text=c.text,
+                    metadata=meta,
+                )
+                for c, meta in zip(doc.chunks, metadatas, strict=True)
+            ],
             size_bytes=doc.size_bytes,
+            tags=doc.tags,
+            doc_date=doc.doc_date,
+            regions=doc.regions,
         )
         self.index.vectors.delete_stale(
             collection, document_id=doc.document_id, keep_version=doc.version
@@ -169,12 +203,17 @@ class Ingestor:
         docs.finish_cleanup(collection, doc.document_id)
 
     def _windows(
-        self, files: list[Path], collection: str, report: IngestReport, on_file: Callable[[], None]
+        self,
+        files: list[Path],
+        collection: str,
+        report: IngestReport,
+        on_file: Callable[[], None],
+        tags: list[str] | None,
     ) -> Iterator[list[Prepared]]:
         window: list[Prepared] = []
         for path in files:
             try:
-                prepared = self.prepare(path, collection)
+                prepared = self.prepare(path, collection, tags)
             except (UnsupportedFileError, OSError) as exc:
                 report.failed.append((str(path), str(exc)))
                 on_file()
@@ -196,6 +235,7 @@ class Ingestor:
         *,
         collection: str,
         prune: bool = False,
+        tags: list[str] | None = None,
         on_start: Callable[[int], None] | None = None,
         on_file: Callable[[], None] | None = None,
     ) -> IngestReport:
@@ -206,7 +246,7 @@ class Ingestor:
         if on_start:
             on_start(len(files))
         tick = on_file or (lambda: None)
-        for window in self._windows(files, collection, report, tick):
+        for window in self._windows(files, collection, report, tick, tags):
             texts = [c.text for doc in window for c in doc.chunks]
             vectors = self.embedder.embed(texts, batch_size=self.batch_size)
             pos = 0
@@ -231,3 +271,15 @@ class Ingestor:
                 self.index.delete(collection, rec.document_id)
                 deleted += 1
         return deleted
+
+
+def _document_date(declared: str | None, path: Path) -> float:
+    """The date the loader found in the document, else the file's modification time."""
+    if declared:
+        try:
+            parsed = parse_date(declared)
+        except InvalidFilterError:
+            parsed = None
+        if parsed is not None:
+            return parsed
+    return path.stat().st_mtime

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.cleaning import keep_spans
-from ingest.index import check_collection
+from ingest.docstore import DocumentRecord
+from ingest.index import Index, check_collection
 from ingest.loaders import (
     FileTooLargeError,
     UnsupportedFileError,
@@ -79,3 +80,20 @@ def store_upload(
         status=status,
         chunks=record.chunk_count if record else 0,
     )
+
+
+def delete_document(
+    *, index: Index, collection: str, document_id: str, uploads_dir: Path
+) -> DocumentRecord | None:
+    """Delete a document and its chunks; None when it is not there.
+
+    An uploaded file exists only as a copy in the data dir, so it goes too; a file that was
+    ingested from the user's own folders is never touched.
+    """
+    record = index.docs.get(check_collection(collection), document_id)
+    if record is None or not index.delete(collection, document_id):
+        return None
+    uploads = uploads_dir.resolve()
+    if record.path and uploads in Path(record.path).resolve().parents:
+        Path(record.path).unlink(missing_ok=True)
+    return record

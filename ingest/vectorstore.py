@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import ParseResult, urlparse
 
 logger = logging.getLogger(__name__)
 
@@ -19,36 +21,89 @@ class VectorHit:
     text: str
     metadata: dict[str, Any]
     score: float
+    embedding: list[float] = field(default_factory=list)
 
 
-def _client(*, data_dir: Path, chroma_url: str) -> Any:
+def _check_url(chroma_url: str) -> ParseResult:
+    url = urlparse(chroma_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ValueError(f"RAGCHAT_CHROMA_URL must be http(s)://host:port, got {chroma_url!r}")
+    return url
+
+
+def _client(
+    *,
+    data_dir: Path,
+    chroma_url: str,
+    tenant: str = "",
+    database: str = "",
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """Tenant and database pick a namespace on a server; an embedded index needs neither."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if chroma_url:
-        url = urlparse(chroma_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise ValueError(f"RAGCHAT_CHROMA_URL must be http(s)://host:port, got {chroma_url!r}")
-        return chromadb.HttpClient(
-            host=url.hostname,
-            port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https",
-            settings=chroma_settings,
-        )
+        from chromadb.errors import NotFoundError
+
+        url = _check_url(chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=str(url.hostname),
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                headers=headers or None,
+                settings=chroma_settings,
+                tenant=tenant or chromadb.DEFAULT_TENANT,
+                database=database or chromadb.DEFAULT_DATABASE,
+            )
+        except NotFoundError as exc:
+            raise ValueError(
+                f"Chroma server {chroma_url}: {exc} (create it there first, or fix "
+                "RAGCHAT_CHROMA_TENANT / RAGCHAT_CHROMA_DATABASE)"
+            ) from None
     path = data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
 class VectorStore:
-    def __init__(self, *, data_dir: Path, chroma_url: str = "") -> None:
-        self._client = _client(data_dir=data_dir, chroma_url=chroma_url)
+    """Connects on first use, so building one (or an Index around it) costs no round trip."""
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        chroma_url: str = "",
+        tenant: str = "",
+        database: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        if chroma_url:
+            _check_url(chroma_url)
+        self._connect = partial(
+            _client,
+            data_dir=data_dir,
+            chroma_url=chroma_url,
+            tenant=tenant,
+            database=database,
+            headers=headers,
+        )
+        self._client: Any = None
+        self._lock = threading.Lock()
         self._collections: dict[str, Any] = {}
+
+    @property
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
 
     def _collection(self, name: str) -> Any:
         if name not in self._collections:
-            self._collections[name] = self._client.get_or_create_collection(
+            self._collections[name] = self.client.get_or_create_collection(
                 name=f"ragchat_{name}",
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine"}},
@@ -56,7 +111,7 @@ class VectorStore:
         return self._collections[name]
 
     def heartbeat(self) -> bool:
-        self._client.heartbeat()
+        self.client.heartbeat()
         return True
 
     def upsert(
@@ -85,24 +140,47 @@ class VectorStore:
         return int(self._collection(collection).count())
 
     def query(
-        self, collection: str, *, embedding: list[float], top_k: int, where: dict | None = None
+        self,
+        collection: str,
+        *,
+        embedding: list[float],
+        top_k: int,
+        document_ids: list[str] | None = None,
     ) -> list[VectorHit]:
+        """Nearest chunks, with their vectors (for diversity) and cosine similarity as score."""
         coll = self._collection(collection)
-        if coll.count() == 0:
+        if coll.count() == 0 or (document_ids is not None and not document_ids):
             return []
+        where = {"document_id": {"$in": document_ids}} if document_ids is not None else None
         res = coll.query(
             query_embeddings=[embedding],
             n_results=top_k,
             where=where,
-            include=["documents", "metadatas", "distances"],
+            include=["documents", "metadatas", "distances", "embeddings"],
         )
         return [
-            VectorHit(chunk_id=cid, text=doc or "", metadata=dict(meta or {}), score=1.0 - dist)
-            for cid, doc, meta, dist in zip(
+            VectorHit(
+                chunk_id=cid,
+                text=doc or "",
+                metadata=dict(meta or {}),
+                score=1.0 - dist,
+                embedding=[float(x) for x in vec],
+            )
+            for cid, doc, meta, dist, vec in zip(
                 res["ids"][0],
                 res["documents"][0],
                 res["metadatas"][0],
                 res["distances"][0],
+                res["embeddings"][0],
                 strict=True,
             )
         ]
+
+    def embeddings(self, collection: str, chunk_ids: list[str]) -> dict[str, list[float]]:
+        if not chunk_ids:
+            return {}
+        res = self._collection(collection).get(ids=chunk_ids, include=["embeddings"])
+        return {
+            cid: [float(x) for x in vec]
+            for cid, vec in zip(res["ids"], res["embeddings"], strict=True)
+        }

@@ -7,13 +7,15 @@ import uuid
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
+from ingest.filters import SearchFilters
 from ingest.index import Index, check_collection
+from ingest.loaders import metadata_at
 from service.answering.base import Answer, Answerer
 from service.condense import Condenser
 from service.conversations import ConversationStore
 from service.errors import BadRequestError, NotFoundError
 from service.retrieval import Retriever
-from service.schemas import ChatResponse, Message
+from service.schemas import ChatResponse, Citation, Message
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class ChatService:
         collection: str,
         conversation_id: str | None = None,
         top_k: int | None = None,
+        filters: SearchFilters | None = None,
     ) -> Generator[Delta | ChatResponse, None, None]:
         """Answer deltas as they come, then the final response with verified citations."""
         t0 = time.perf_counter()
@@ -72,7 +75,9 @@ class ChatService:
         if conversation_id and len(messages) == 1:
             history = self.conversations.history(conversation_id)
         standalone = self.condenser.condense(history, question)
-        retrieved = self.retriever.retrieve(standalone, collection=collection, top_k=top_k)
+        retrieved = self.retriever.retrieve(
+            standalone, collection=collection, top_k=top_k, filters=filters
+        )
         t1 = time.perf_counter()
         answer: Answer | None = None
         first_token: float | None = None
@@ -106,13 +111,30 @@ class ChatService:
         yield ChatResponse(
             answer=answer.text,
             refused=answer.refused,
-            citations=answer.citations,
+            citations=self.locate(answer.citations, collection),
             model=self.answerer.name,
             conversation_id=cid,
             timings_ms=timings,
             standalone_question=standalone if standalone != question else None,
             unsupported_sentences=answer.unsupported_sentences,
         )
+
+    def locate(self, citations: list[Citation], collection: str) -> list[Citation]:
+        """Add the page or section each quote starts in, from the loader's regions."""
+        located = []
+        for c in citations:
+            doc = self.index.document_text(collection, c.document_id)
+            where = metadata_at(doc.regions, c.start) if doc else {}
+            page, section = where.get("page"), where.get("section")
+            located.append(
+                c.model_copy(
+                    update={
+                        "page": int(page) if page is not None else None,
+                        "section": str(section) if section is not None else None,
+                    }
+                )
+            )
+        return located
 
     def chat(
         self,
@@ -121,9 +143,14 @@ class ChatService:
         collection: str,
         conversation_id: str | None = None,
         top_k: int | None = None,
+        filters: SearchFilters | None = None,
     ) -> ChatResponse:
         for item in self.stream(
-            messages=messages, collection=collection, conversation_id=conversation_id, top_k=top_k
+            messages=messages,
+            collection=collection,
+            conversation_id=conversation_id,
+            top_k=top_k,
+            filters=filters,
         ):
             if isinstance(item, ChatResponse):
                 return item

@@ -1,19 +1,23 @@
-"""The `ragchat` command: ingest, ask, serve, documents."""
+"""The `ragchat` command: ingest, ask, serve, eval, documents."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ingest.index import check_collection
+from ingest.uploads import delete_document
 from service.components import Components
 from service.errors import RagchatError
 from service.schemas import Message
@@ -24,7 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-documents_app = typer.Typer(help="List or delete indexed documents.", no_args_is_help=True)
+documents_app = typer.Typer(help="List, show or delete indexed documents.", no_args_is_help=True)
 app.add_typer(documents_app, name="documents")
 
 err = Console(stderr=True)
@@ -53,9 +57,9 @@ def _setup(*, quiet: bool = False) -> Components:
     return Components(settings)
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code=2)
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(message)}")
+    return typer.Exit(code=code)
 
 
 @app.command()
@@ -126,7 +130,9 @@ def ask(
     out.print(response.answer, markup=False)
     for c in response.citations:
         flag = "" if c.supported else " [red]NOT SUPPORTED[/red]"
-        where = f"chars {c.start}-{c.end}, score {c.score}"
+        page = f"page {c.page}, " if c.page else ""
+        section = f"{c.section}, " if c.section else ""
+        where = f"{page}{section}chars {c.start}-{c.end}, score {c.score}"
         out.print(f"\n[bold]\\[{c.index}][/bold] {c.source} ({where}){flag}")
         out.print("    " + " ".join(c.quote.split()), markup=False, style="italic")
 
@@ -209,15 +215,68 @@ def documents_list(
     out.print(table)
 
 
+@documents_app.command("show")
+def documents_show(
+    document_id: Annotated[str, typer.Argument(help="the document id (see `documents list`)")],
+    collection: CollectionOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Show a document's metadata and the extracted text that citations point into."""
+    comps = _setup(quiet=True)
+    name = collection or comps.settings.collection
+    try:
+        record = comps.index.docs.get(check_collection(name), document_id)
+        text = comps.index.document_text(name, document_id)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        comps.close()
+    if record is None or text is None:
+        raise _fail(f"no document {document_id!r} in collection {name!r}", code=1)
+    if as_json:
+        body = {**record.__dict__, "text": text.text}
+        sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+        return
+    updated = datetime.fromtimestamp(record.updated_at, tz=UTC).isoformat(timespec="seconds")
+    table = Table(show_header=False, box=None)
+    for key, value in (
+        ("document_id", record.document_id),
+        ("collection", name),
+        ("source", record.source),
+        ("path", record.path or ""),
+        ("title", record.title),
+        ("chunks", str(record.chunk_count)),
+        ("size", f"{record.size_bytes} bytes"),
+        ("updated", updated),
+        ("version", record.version or ""),
+    ):
+        table.add_row(f"[bold]{key}[/bold]", escape(value))
+    out.print(table)
+    out.rule(f"extracted text ({len(text.text)} characters)")
+    out.print(text.text, markup=False, highlight=False)
+
+
 @documents_app.command("delete")
 def documents_delete(
     document_ids: Annotated[list[str], typer.Argument(help="document ids to delete")],
     collection: CollectionOpt = None,
 ) -> None:
-    """Delete documents and their chunks."""
+    """Delete documents and their chunks (and the stored copy of an uploaded file)."""
     comps = _setup(quiet=True)
     name = collection or comps.settings.collection
-    missing = [d for d in document_ids if not comps.index.delete(name, d)]
+    uploads = comps.settings.data_dir / "uploads"
+    missing: list[str] = []
+    try:
+        for d in document_ids:
+            gone = delete_document(
+                index=comps.index, collection=name, document_id=d, uploads_dir=uploads
+            )
+            if gone is None:
+                missing.append(d)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        comps.close()
     out.print(f"deleted {len(document_ids) - len(missing)} documents")
     if missing:
         raise _fail(f"not found in {name}: {', '.join(missing)}")

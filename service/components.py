@@ -9,6 +9,7 @@ from functools import cached_property
 from ingest.embeddings import Embedder, SentenceTransformerEmbedder
 from ingest.index import Index
 from ingest.pipeline import Ingestor
+from ingest.vectorstore import VectorStore
 from service.answering.base import Answerer, build_answerer
 from service.chat import ChatService
 from service.condense import Condenser
@@ -26,7 +27,18 @@ class Components:
 
     @cached_property
     def index(self) -> Index:
-        return Index(data_dir=self.settings.data_dir, chroma_url=self.settings.chroma_url)
+        s = self.settings
+        index = Index(data_dir=s.data_dir, chroma_url=s.chroma_url)
+        # Index takes no tenant/database yet; its own store has not connected (VectorStore is
+        # lazy), so swapping it costs nothing. Fold into Index's constructor when it grows them.
+        index.vectors = VectorStore(
+            data_dir=s.data_dir,
+            chroma_url=s.chroma_url,
+            tenant=s.chroma_tenant,
+            database=s.chroma_database,
+            headers={k: v.get_secret_value() for k, v in s.chroma_headers.items()},
+        )
+        return index
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -35,10 +47,7 @@ class Components:
 
     @cached_property
     def retriever(self) -> Retriever:
-        r = self.settings.retrieval
-        return Retriever(
-            index=self.index, embedder=self.embedder, top_k=r.top_k, min_score=r.min_score
-        )
+        return Retriever(index=self.index, embedder=self.embedder, settings=self.settings.retrieval)
 
     @cached_property
     def answerer(self) -> Answerer:

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from service import __version__
 from service.api import errors
 from service.api.limits import BodyLimitMiddleware
-from service.api.routes import chat, documents, health, openai_compat, page
+from service.api.routes import chat, documents, health, openai_compat, page, search
 from service.components import Components
 from service.settings import Settings
 
@@ -37,7 +37,9 @@ def create_app(
         upload_bytes=comps.settings.ingest.max_file_bytes + 65536,
     )
     errors.install(app)
-    for router in (health.router, chat.router, openai_compat.router, documents.router, page.router):
+    routers = (health, chat, search, openai_compat, documents, page)
+    for module in routers:
+        router = module.router
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     return app

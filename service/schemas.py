@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ingest.filters import SearchFilters, parse_date
 
 
 class Citation(BaseModel):
@@ -18,6 +20,8 @@ class Citation(BaseModel):
     end: int
     score: float
     supported: bool = True
+    page: int | None = Field(None, description="page of the quote, for paged formats (PDF)")
+    section: str | None = Field(None, description="heading path of the quote (Markdown, DOCX)")
 
 
 class ChatResponse(BaseModel):
@@ -40,6 +44,33 @@ class Message(BaseModel):
     content: str = Field(min_length=1)
 
 
+def _listed(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+class Filters(BaseModel):
+    """Narrow retrieval to some documents; a list means any of its values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str | list[str] | None = Field(None, description="file name(s) as listed")
+    document_id: str | list[str] | None = None
+    tags: str | list[str] | None = Field(None, description="documents carrying any of these")
+    date_from: str | None = Field(None, description="ISO date; the document date is at or after")
+    date_to: str | None = Field(None, description="ISO date; a bare date includes that whole day")
+
+    def to_search(self) -> SearchFilters:
+        return SearchFilters(
+            sources=_listed(self.source),
+            document_ids=_listed(self.document_id),
+            tags=_listed(self.tags),
+            date_from=parse_date(self.date_from),
+            date_to=parse_date(self.date_to, end_of_day=True),
+        )
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -48,6 +79,45 @@ class ChatRequest(BaseModel):
     stream: bool = False
     conversation_id: str | None = Field(None, max_length=128)
     top_k: int | None = Field(None, ge=1, le=50)
+    filters: Filters | None = None
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=4000)
+    collection: str | None = Field(None, description="default: RAGCHAT_COLLECTION")
+    top_k: int = Field(5, ge=1, le=100)
+    filters: Filters | None = None
+    mode: Literal["hybrid", "dense", "keyword"] | None = Field(
+        None, description="default: RAGCHAT_RETRIEVAL__MODE"
+    )
+
+
+class SearchResult(BaseModel):
+    rank: int
+    chunk_id: str
+    document_id: str
+    source: str
+    title: str
+    text: str
+    score: float = Field(description="cosine similarity of chunk and query")
+    keyword_score: float = Field(description="bm25 score; 0 when only the dense side found it")
+    fused_score: float = Field(description="reciprocal rank fusion score that orders results")
+    start: int
+    end: int
+    metadata: dict[str, Any] = Field(description="loader metadata such as page or section")
+    context: str = Field(description="the chunk with its neighbours, for reading")
+    context_start: int
+    context_end: int
+
+
+class SearchResponse(BaseModel):
+    collection: str
+    query: str
+    mode: str
+    results: list[SearchResult]
+    timings_ms: dict[str, float]
 
 
 class ErrorBody(BaseModel):

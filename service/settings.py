@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingest.search import SearchOptions
 
 
 class IngestSettings(BaseModel):
@@ -30,6 +33,37 @@ class EmbeddingSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     top_k: int = Field(5, ge=1, le=100)
     min_score: float = Field(0.2, description="cosine floor below which a chunk is no evidence")
+    mode: Literal["hybrid", "dense", "keyword"] = Field(
+        "hybrid", description="hybrid fuses dense (Chroma) and keyword (FTS5 bm25) results"
+    )
+    fusion: Literal["convex", "rrf"] = Field(
+        "convex",
+        description="convex: weighted sum of max-scaled scores; rrf: reciprocal rank fusion",
+    )
+    candidates: int = Field(40, ge=1, le=1000, description="results each side contributes")
+    rrf_k: float = Field(60.0, gt=0, description="reciprocal rank fusion constant")
+    dense_weight: float = Field(0.45, ge=0, description="weight of the dense side in fusion")
+    keyword_weight: float = Field(0.55, ge=0, description="weight of the keyword side")
+    mmr_lambda: float = Field(
+        1.0, ge=0, le=1, description="1 keeps fused order; lower trades relevance for diversity"
+    )
+    duplicate_similarity: float = Field(
+        0.95, gt=0, le=1.01, description="drop a hit this similar to one already chosen"
+    )
+    neighbours: int = Field(1, ge=0, le=5, description="chunks either side added as context")
+
+    def options(self, mode: str | None = None) -> SearchOptions:
+        return SearchOptions(
+            mode=mode or self.mode,  # type: ignore[arg-type]
+            fusion=self.fusion,
+            candidates=self.candidates,
+            rrf_k=self.rrf_k,
+            dense_weight=self.dense_weight,
+            keyword_weight=self.keyword_weight,
+            mmr_lambda=self.mmr_lambda,
+            duplicate_similarity=self.duplicate_similarity,
+            neighbours=self.neighbours,
+        )
 
 
 class AnswerSettings(BaseModel):
@@ -86,6 +120,15 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./data")
     chroma_url: str = Field("", description="Chroma server URL; empty = embedded PersistentClient")
+    chroma_tenant: str = Field(
+        "", description="tenant on the Chroma server; empty = default_tenant"
+    )
+    chroma_database: str = Field(
+        "", description="database on the Chroma server; empty = default_database"
+    )
+    chroma_headers: dict[str, SecretStr] = Field(
+        default_factory=dict, description="extra HTTP headers for the Chroma server, e.g. auth"
+    )
     collection: str = "default"
     llm: str = Field("auto", description="answerer: auto | extractive | openai | llamacpp")
     openai_api_key: SecretStr | None = Field(

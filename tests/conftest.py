@@ -19,10 +19,38 @@ from ingest.embeddings import SentenceTransformerEmbedder
 from service.components import Components
 from service.schemas import ChatResponse
 from service.settings import Settings
+from tests.chroma_server import CHROMA, ChromaTarget, ragchat_env
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 ARTICLE = SHARED / "corpus" / "dprk-russia-joint-statement.txt"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--chroma",
+        default=os.environ.get("RAGCHAT_TEST_CHROMA", "embedded"),
+        choices=("embedded", "server"),
+        help="embedded PersistentClient, or a real `chroma run` on loopback "
+        "(default: $RAGCHAT_TEST_CHROMA or embedded)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    CHROMA.configure(config.getoption("--chroma"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"chroma: {CHROMA.mode}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def chroma() -> Iterator[ChromaTarget]:
+    """The suite's Chroma; in server mode the `chroma run` started on first use stops here."""
+    try:
+        yield CHROMA
+    finally:
+        CHROMA.close()
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +68,9 @@ def make_components(
     made: list[Components] = []
 
     def make(**overrides: object) -> Components:
-        settings = Settings(_env_file=None, data_dir=tmp_path / "data", **overrides)  # type: ignore[call-arg]
+        data = tmp_path / "data"
+        kwargs = {"data_dir": data, **CHROMA.settings(data), **overrides}
+        settings = Settings(_env_file=None, **kwargs)  # type: ignore[call-arg]
         comps = Components(settings)
         comps.__dict__["embedder"] = embedder
         made.append(comps)
@@ -175,9 +205,8 @@ def ragchat_server(env: dict[str, str], log: Path | None = None) -> Iterator[str
 @pytest.fixture(scope="module")
 def served_article(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`ragchat serve` over a data dir holding the sample article (extractive answerer)."""
-    data = tmp_path_factory.mktemp("served")
-    env = {**os.environ, "RAGCHAT_DATA_DIR": str(data)}
-    for var in ("RAGCHAT_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL", "RAGCHAT_CHROMA_URL"):
+    env = ragchat_env(tmp_path_factory.mktemp("served"))
+    for var in ("RAGCHAT_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
         env.pop(var, None)
     subprocess.run(
         [sys.executable, "-m", "service.cli", "ingest", str(ARTICLE)],

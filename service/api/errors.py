@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ingest.filters import InvalidFilterError
 from ingest.index import InvalidCollectionError
 from ingest.loaders import FileTooLargeError, UnsupportedFileError, UnsupportedTypeError
 from service.errors import RagchatError
@@ -51,6 +52,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidCollectionError)
     async def _collection(_: Request, exc: InvalidCollectionError) -> JSONResponse:
         return error_response(400, str(exc))
+
+    @app.exception_handler(InvalidFilterError)
+    async def _filter(_: Request, exc: InvalidFilterError) -> JSONResponse:
+        return error_response(422, str(exc))
 
     @app.exception_handler(UnsupportedFileError)
     async def _file(_: Request, exc: UnsupportedFileError) -> JSONResponse:

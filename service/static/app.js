@@ -96,7 +96,8 @@ async function openSource(cite, chip) {
   const panel = $("source");
   panel.hidden = false;
   $("source-title").textContent = cite.source;
-  $("source-meta").textContent = `${cite.title ? cite.title + " · " : ""}characters ${cite.start}–${cite.end} · score ${cite.score}`;
+  const where = [cite.page ? `page ${cite.page}` : "", cite.section || ""].filter(Boolean).join(" · ");
+  $("source-meta").textContent = `${cite.title ? cite.title + " · " : ""}${where ? where + " · " : ""}characters ${cite.start}–${cite.end} · score ${cite.score}`;
   const st = $("source-state");
   st.textContent = cite.supported ? "Supported: the highlighted passage backs this claim." : "Not supported: this passage does not back the claim.";
   st.className = "state " + (cite.supported ? "ok" : "bad");

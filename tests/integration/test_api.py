@@ -37,6 +37,8 @@ def test_chat_returns_the_response_object(client: TestClient) -> None:
         "end",
         "score",
         "supported",
+        "page",
+        "section",
     }
 
 
@@ -202,3 +204,20 @@ def test_oversized_upload_is_413(client: TestClient, article_components: Compone
     limit = article_components.settings.ingest.max_file_bytes
     r = client.post("/v1/documents", files={"file": ("big.txt", b"a" * (limit + 10))})
     assert r.status_code == 413
+
+
+def test_pdf_upload_is_indexed_and_empty_upload_is_422(client: TestClient) -> None:
+    from tests.unit.test_loaders import PAGE_ONE, PAGE_TWO, make_pdf
+
+    pdf = make_pdf([PAGE_ONE, PAGE_TWO], title="Harbour Report")
+    r = client.post("/v1/documents?collection=pdfs", files={"file": ("report.pdf", pdf)})
+    assert r.status_code in (200, 201), r.text
+    assert r.json()["chunks"] > 0
+    doc = client.get(f"/v1/documents/{r.json()['document_id']}?collection=pdfs").json()
+    assert PAGE_TWO in doc["text"]
+    r = client.post("/v1/documents", files={"file": ("empty.docx", b"")})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == {
+        "type": "unreadable_document",
+        "message": "empty.docx: empty document, no text content to index",
+    }

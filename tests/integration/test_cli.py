@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ingest.uploads import store_upload
+from service.components import Components
+from tests.chroma_server import ragchat_env
 from tests.conftest import ARTICLE, ROOT, ragchat_server
 
 RAGCHAT = [sys.executable, "-m", "service.cli"]
@@ -37,9 +39,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     data = tmp_path_factory.mktemp("cli-data")
     corpus = tmp_path_factory.mktemp("cli-corpus")
     shutil.copy(ARTICLE, corpus / ARTICLE.name)
-    e = {**os.environ, "RAGCHAT_DATA_DIR": str(data), "CORPUS": str(corpus)}
-    e.pop("RAGCHAT_CHROMA_URL", None)
-    return e
+    return ragchat_env(data, CORPUS=str(corpus))
 
 
 def test_ingest_then_reingest_reports_counts(env: dict[str, str]) -> None:
@@ -75,7 +75,7 @@ def test_missing_path_and_bad_collection_fail_clearly(env: dict[str, str]) -> No
 
 
 def test_docs_answer_how_to_ingest_pdf(tmp_path: Path) -> None:
-    e = {**os.environ, "RAGCHAT_DATA_DIR": str(tmp_path / "data")}
+    e = ragchat_env(tmp_path / "data")
     assert run(["ingest", str(ROOT / "docs")], e).returncode == 0
     r = run(["ask", "How do I ingest PDF files?", "--json"], e)
     body = json.loads(r.stdout)
@@ -107,3 +107,60 @@ def test_served_chat_over_real_http(server: str, env: dict[str, str]) -> None:
     bad = httpx.post(f"{server}/v1/chat", content=b"nope", timeout=10)
     assert bad.status_code == 422
     assert "error" in bad.json()
+
+
+def test_documents_show_prints_metadata_and_extracted_text(env: dict[str, str]) -> None:
+    assert run(["ingest", env["CORPUS"]], env).returncode == 0
+    [doc] = json.loads(run(["documents", "list", "--json"], env).stdout)
+    r = run(["documents", "show", doc["document_id"], "--json"], env)
+    assert r.returncode == 0, r.stderr
+    shown = json.loads(r.stdout)
+    assert shown["source"] == ARTICLE.name
+    assert shown["chunk_count"] == doc["chunk_count"] > 0
+    assert shown["version"] == doc["version"]
+    assert shown["text"] == ARTICLE.read_text(encoding="utf-8")
+    human = run(["documents", "show", doc["document_id"]], env)
+    assert human.returncode == 0, human.stderr
+    for field in ("source", "title", "chunks", "size", "updated", "version"):
+        assert field in human.stdout
+    assert "Jung Pak" in human.stdout
+
+
+def test_documents_show_unknown_id_fails_clearly(env: dict[str, str]) -> None:
+    r = run(["documents", "show", "no-such-id"], env)
+    assert r.returncode == 1
+    assert "no document 'no-such-id' in collection 'default'" in r.stderr
+    r = run(["documents", "show", "no-such-id", "--collection", "other", "--json"], env)
+    assert r.returncode == 1
+    assert r.stdout == ""
+
+
+def test_documents_delete_removes_an_uploaded_copy_but_never_user_files(
+    make_components: Callable[..., Components], tmp_path: Path
+) -> None:
+    comps = make_components()
+    data = comps.settings.data_dir
+    uploaded = store_upload(
+        data=b"Minutes of the board meeting on budgets.\n",
+        filename="minutes.txt",
+        collection="default",
+        ingestor=comps.ingestor,
+        uploads_dir=data / "uploads",
+    )
+    stored = data / "uploads" / "default" / "minutes.txt"
+    assert stored.exists()
+    comps.close()
+    user_file = tmp_path / "mine.txt"
+    user_file.write_text("My own notes about taxes.\n", encoding="utf-8")
+    e = ragchat_env(data)
+    assert run(["ingest", str(user_file)], e).returncode == 0
+    listed = {
+        d["source"]: d["document_id"]
+        for d in json.loads(run(["documents", "list", "--json"], e).stdout)
+    }
+    r = run(["documents", "delete", uploaded.document_id, listed["mine.txt"]], e)
+    assert r.returncode == 0, r.stderr
+    assert "deleted 2 documents" in r.stdout
+    assert not stored.exists()
+    assert user_file.exists()
+    assert json.loads(run(["documents", "list", "--json"], e).stdout) == []

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
+import math
+import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from tests.conftest import ROOT
+import pytest
+
+from tests.chroma_server import ragchat_env
+from tests.conftest import ROOT, SHARED, LlamaServer
 
 EVAL_SET = ROOT / "evals" / "datasets" / "joint-statement.jsonl"
+XQUAD = SHARED / "datasets" / "xquad" / "xquad.en.json"
 
 
-def ragchat(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RAGCHAT_DATA_DIR": str(tmp / "data")}
+def ragchat(*args: str, tmp: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = ragchat_env(tmp / "data", **extra_env)
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         env=env,
@@ -116,3 +123,90 @@ def test_eval_over_http_against_a_running_service(served_article: str, tmp_path:
     assert report["config"]["url"] == served_article
     assert report["metrics"]["answer.em_recall"] >= 0.5
     assert report["metrics"]["retrieval.recall@5"] is None  # no retrieval ranks over HTTP yet
+
+
+def test_eval_judges_answers_with_ragas_on_a_real_model_server(
+    llama_server: LlamaServer, tmp_path: Path
+) -> None:
+    """Wiring, not quality: SmolLM2 answers and judges; bad judge JSON counts as failed."""
+    out = tmp_path / "rep-judge"
+    r = ragchat(
+        "eval",
+        str(EVAL_SET),
+        "--limit",
+        "2",
+        "--llm",
+        "openai",
+        "--out",
+        str(out),
+        tmp=tmp_path,
+        OPENAI_BASE_URL=llama_server.url,
+        RAGCHAT_OPENAI_MODEL="smollm2",
+        RAGCHAT_GENERATION__TIMEOUT_S="120",
+    )
+    assert r.returncode == 0, r.stderr
+    report = json.loads((out / "report.json").read_text())
+    m = report["metrics"]
+    assert report["config"]["judge"] == "smollm2"
+    for name in ("judge.faithfulness", "judge.answer_relevancy", "judge.n", "judge.failed"):
+        assert name in m
+    judged = [q for q in report["questions"] if q["judge"] is not None]
+    assert len(judged) == m["judge.n"]
+    assert m["judge.n"] + sum(q["refused"] or bool(q["error"]) for q in report["questions"]) == 2
+    failed = 0
+    for q in judged:
+        scores = [q["judge"].get(k) for k in ("faithfulness", "answer_relevancy")]
+        for s in scores:
+            assert s is None or (0.0 <= s <= 1.0 and not math.isnan(s))
+        failed += None in scores
+        if None in scores:
+            assert q["judge_error"]
+    assert m["judge.failed"] == failed
+    assert "| judge.faithfulness |" in (out / "report.md").read_text()
+    assert "judge.answer_relevancy" in (out / "report.html").read_text()
+
+
+def test_ctrl_c_writes_a_partial_report(tmp_path: Path) -> None:
+    if not XQUAD.exists():
+        pytest.skip(f"{XQUAD} is not there")
+    out = tmp_path / "rep-int"
+    log = tmp_path / "stderr.txt"
+    # TTY_*: rich draws its progress bar ("12/300") into the log file as on a terminal.
+    env = ragchat_env(
+        tmp_path / "data",
+        RAGCHAT_LLM="extractive",
+        TTY_COMPATIBLE="1",
+        TTY_INTERACTIVE="1",
+        COLUMNS="120",
+    )
+    with log.open("w") as err:
+        command = [sys.executable, "-m", "service.cli", "eval", str(XQUAD)]
+        proc = subprocess.Popen(
+            [*command, "--limit=300", f"--out={out}"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        try:
+            deadline = time.monotonic() + 420
+            while time.monotonic() < deadline and proc.poll() is None:
+                done = [int(n) for n in re.findall(r"\b(\d+)/300\b", log.read_text())]
+                if done and max(done) >= 3:
+                    break
+                time.sleep(0.2)
+            assert proc.poll() is None, f"eval ended early: {log.read_text()[-2000:]}"
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert code == 130, log.read_text()[-2000:]
+    report = json.loads((out / "report.json").read_text())
+    assert report["partial"] is True
+    assert 1 <= report["metrics"]["n"] < 300
+    assert len(report["questions"]) == report["metrics"]["n"]
+    assert "Partial: the run was interrupted." in (out / "report.md").read_text()
+    assert "Partial: the run was interrupted." in (out / "report.html").read_text()
+    assert "interrupted after" in log.read_text()

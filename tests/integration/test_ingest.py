@@ -147,3 +147,33 @@ def test_document_ids_are_stable_across_spellings(tmp_path: Path) -> None:
     p = tmp_path / "a.txt"
     p.write_text("x")
     assert document_id_for(p) == document_id_for(tmp_path / "." / "a.txt")
+
+
+def test_pdf_docx_and_html_are_ingested_and_empty_files_reported(
+    make_components: Callable[..., Components], tmp_path: Path
+) -> None:
+    from tests.unit.test_loaders import NEWS_PAGE, PAGE_ONE, PAGE_TWO, make_docx, make_pdf
+
+    folder = tmp_path / "formats"
+    folder.mkdir()
+    (folder / "report.pdf").write_bytes(make_pdf([PAGE_ONE, PAGE_TWO], title="Harbour Report"))
+    (folder / "handbook.docx").write_bytes(make_docx())
+    (folder / "news.html").write_bytes(NEWS_PAGE.encode())
+    (folder / "empty.txt").write_bytes(b"")
+    comps = make_components()
+    report = comps.ingestor.ingest([folder], collection="default")
+    assert (report.added, report.skipped) == (3, [])
+    failed = dict(report.failed)
+    assert failed == {
+        str((folder / "empty.txt").resolve()): "empty.txt: empty document, no text content to index"
+    }
+    stored = {d.source: d for d in comps.index.documents("default")}
+    assert sorted(stored) == ["handbook.docx", "news.html", "report.pdf"]
+    assert stored["report.pdf"].title == "Harbour Report"
+    pdf_text = comps.index.document_text("default", stored["report.pdf"].document_id)
+    assert pdf_text is not None
+    assert PAGE_TWO in pdf_text.text
+    html_text = comps.index.document_text("default", stored["news.html"].document_id)
+    assert html_text is not None
+    assert "forty berths" in html_text.text
+    assert "SkyDeals" not in html_text.text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from fastapi.testclient import TestClient
 from service.components import Components
 from service.main import create_app
 from service.schemas import Message
+from tests.chroma_server import ragchat_env
 from tests.conftest import (
     ROOT,
     LlamaServer,
@@ -144,14 +144,13 @@ def test_llamacpp_backend_in_process(
 def test_client_disconnect_stops_generation(
     llama_server: LlamaServer, article_dir: Path, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "RAGCHAT_DATA_DIR": str(tmp_path / "d"),
-        "RAGCHAT_LLM": "openai",
-        "OPENAI_BASE_URL": llama_server.url,
-        "RAGCHAT_OPENAI_MODEL": "smollm2",
-        "RAGCHAT_GENERATION__MAX_ANSWER_TOKENS": "2000",
-    }
+    env = ragchat_env(
+        tmp_path / "d",
+        RAGCHAT_LLM="openai",
+        OPENAI_BASE_URL=llama_server.url,
+        RAGCHAT_OPENAI_MODEL="smollm2",
+        RAGCHAT_GENERATION__MAX_ANSWER_TOKENS="2000",
+    )
     subprocess.run(
         [sys.executable, "-m", "service.cli", "ingest", str(article_dir)],
         env=env,

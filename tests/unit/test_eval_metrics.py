@@ -1,15 +1,21 @@
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from evals.cli import failed_gates, parse_gates
-from evals.formats import DatasetError, load
+from evals.aggregate import metrics as aggregate
+from evals.cli import failed_gates, parse_gates, report_dir
+from evals.formats import DatasetError, EvalItem, load
 from evals.metrics.answer import best_sentence_f1, em_recall, token_f1
 from evals.metrics.citation import citation_scores
+from evals.metrics.judge import clean_score, judge_metrics
 from evals.metrics.latency import percentile
 from evals.metrics.refusal import false_refusal_rate, refusal_accuracy
 from evals.metrics.retrieval import mrr, ndcg_at, recall_at
+from evals.runner import Result
+from evals.targets import QueryMemo
+from ingest.embeddings import Embedder
 
 
 def test_retrieval_metrics() -> None:
@@ -142,3 +148,77 @@ def test_realtimeqa_needs_its_articles(tmp_path: Path) -> None:
     s = load(qa)
     assert s.items[0].answers == [["B"]]
     assert s.items[0].gold_docs == (s.documents[0].id,)
+
+
+def test_judge_scores_are_cleaned_and_failures_counted() -> None:
+    assert clean_score(float("nan")) is None
+    assert clean_score(None) is None
+    assert clean_score(True) is None
+    assert clean_score(1.2) == 1.0
+    assert clean_score(0.25) == 0.25
+    scores = [
+        {"judge.faithfulness": 1.0, "judge.answer_relevancy": 0.5},
+        {"judge.faithfulness": None, "judge.answer_relevancy": 0.7},
+        {},  # no contexts: both failed
+    ]
+    assert judge_metrics(scores) == {
+        "judge.n": 3,
+        "judge.faithfulness": 1.0,
+        "judge.answer_relevancy": 0.6,
+        "judge.failed": 2,
+    }
+    assert judge_metrics([])["judge.faithfulness"] is None
+
+
+def test_judge_metrics_join_the_report_only_when_judged() -> None:
+    item = EvalItem(id="1", question="Q?", answers=[["A"]])
+    judged = Result(item=item, answer="A.", judge={"judge.faithfulness": 0.5})
+    plain = aggregate([judged], None)
+    assert not any(k.startswith("judge.") for k in plain)
+    m = aggregate([judged, Result(item=item, error="boom")], None, judged=True)
+    assert (m["judge.faithfulness"], m["judge.answer_relevancy"]) == (0.5, None)
+    assert (m["judge.n"], m["judge.failed"]) == (1, 1)
+
+
+def test_same_named_datasets_get_their_own_report_folders(tmp_path: Path) -> None:
+    used: set[str] = set()
+    a = report_dir(tmp_path, "en", Path("/data/xquad/en.json"), used)
+    b = report_dir(tmp_path, "en", Path("/data/squad/en.json"), used)
+    c = report_dir(tmp_path, "en", Path("/other/squad/en.json"), used)
+    assert [p.name for p in (a, b, c)] == ["en", "squad-en", "squad-en-2"]
+
+
+def test_rgb_noise_rounds_up_and_keeps_each_questions_passages(tmp_path: Path) -> None:
+    rgb = tmp_path / "r.json"
+    row = {
+        "id": 7,
+        "query": "Q?",
+        "answer": "A",
+        "positive": ["A is here ...", "p2", "p3", "p4", "p5"],
+        "negative": ["n1", "n2", "n3", "n4", "n5"],
+    }
+    rgb.write_text(json.dumps(row) + "\n")
+    half = load(rgb, noise_rate=0.5)  # RGB: ceil(5 * 0.5) = 3 negatives
+    assert len(half.items[0].gold_docs) == 2
+    assert len(half.items[0].passages) == 5
+    assert {d.id for d in half.documents} == set(half.items[0].passages)
+    assert half.documents[0].text == "A is here"  # a snippet's trailing "..." would be dropped
+    assert len(load(rgb, noise_rate=0.1).items[0].gold_docs) == 4
+    assert load(rgb, noise_rate=0.9).items[0].unanswerable
+
+
+def test_query_memo_embeds_a_repeated_question_once() -> None:
+    class Counting(Embedder):
+        calls = 0
+
+        def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
+            Counting.calls += len(texts)
+            return [[float(len(t))] for t in texts]
+
+    memo = QueryMemo(Counting(), size=2)
+    assert memo.embed_one("who?") == memo.embed_one("who?") == [4.0]
+    assert Counting.calls == 1
+    memo.embed_one("a")
+    memo.embed_one("b")
+    memo.embed_one("who?")  # evicted by then
+    assert Counting.calls == 4

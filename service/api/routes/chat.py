@@ -72,6 +72,7 @@ async def chat(
     if any(len(m.content) > limits.max_message_chars for m in body.messages):
         raise BadRequestError(f"a message exceeds {limits.max_message_chars} characters")
     collection = body.collection or settings.collection
+    filters = body.filters.to_search() if body.filters else None
     if not body.stream:
         return await run_in_threadpool(
             components.chat.chat,
@@ -79,11 +80,13 @@ async def chat(
             collection=collection,
             conversation_id=body.conversation_id,
             top_k=body.top_k,
+            filters=filters,
         )
     it = components.chat.stream(
         messages=body.messages,
         collection=collection,
         conversation_id=body.conversation_id,
         top_k=body.top_k,
+        filters=filters,
     )
     return EventSourceResponse(_events(request, it, await prefetch(it)), ping=15)

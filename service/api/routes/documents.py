@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Query, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from ingest.docstore import DocumentRecord
 from ingest.index import check_collection
+from ingest.uploads import delete_document as delete_stored_document
 from ingest.uploads import store_upload
 from service.api.deps import ComponentsDep, SettingsDep
 from service.errors import NotFoundError
@@ -103,11 +102,12 @@ def delete_document(
     settings: SettingsDep,
     collection: str | None = CollectionQuery,
 ) -> None:
-    name = check_collection(collection or settings.collection)
-    record = components.index.docs.get(name, document_id)
-    if record is None or not components.index.delete(name, document_id):
+    name = collection or settings.collection
+    deleted = delete_stored_document(
+        index=components.index,
+        collection=name,
+        document_id=document_id,
+        uploads_dir=settings.data_dir / "uploads",
+    )
+    if deleted is None:
         raise NotFoundError(f"no document {document_id!r} in collection {name!r}")
-    # An uploaded file lives only in the data dir: remove it too. User files are never touched.
-    uploads = (settings.data_dir / "uploads").resolve()
-    if record.path and uploads in Path(record.path).resolve().parents:
-        Path(record.path).unlink(missing_ok=True)

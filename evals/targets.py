@@ -1,0 +1,197 @@
+"""Where eval questions are answered: a fresh in-process index, or a running ragchat."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from evals.formats import EvalItem, EvalSet
+from ingest.embeddings import Embedder
+from ingest.filters import SearchFilters
+from ingest.loaders import supported_extensions
+from service.components import Components
+from service.schemas import ChatResponse, Message
+from service.settings import Settings
+from service.verification.judge import Judge
+
+RETRIEVAL_DEPTH = 10
+
+
+class QueryMemo(Embedder):
+    """Remembers the last few single texts, so the ranking reuses the chat's question vector."""
+
+    def __init__(self, inner: Embedder, size: int = 8) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.size = size
+        self._memo: OrderedDict[str, list[float]] = OrderedDict()
+
+    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
+        return self.inner.embed_batch(texts)
+
+    def embed_one(self, text: str) -> list[float]:
+        if text in self._memo:
+            self._memo.move_to_end(text)
+            return self._memo[text]
+        vector = self.inner.embed_one(text)
+        self._memo[text] = vector
+        while len(self._memo) > self.size:
+            self._memo.popitem(last=False)
+        return vector
+
+
+class InProcessTarget:
+    """A fresh index of the set's documents in a temp dir, answered in this process.
+
+    isolated: a question that lists its own passages (RGB) is answered and ranked against
+    those passages only, through a source filter on the one shared collection.
+    """
+
+    def __init__(
+        self, evalset: EvalSet, settings: Settings, embedder: Any = None, *, isolated: bool = False
+    ) -> None:
+        self.isolated = isolated
+        self.tmp = Path(tempfile.mkdtemp(prefix="ragchat-eval-"))
+        # Always embedded Chroma in the temp dir: an eval never writes into a shared server.
+        local = settings.model_copy(update={"data_dir": self.tmp / "data", "chroma_url": ""})
+        self.comps = Components(local)
+        try:
+            self._index(evalset, embedder)
+        except BaseException:
+            self.close()
+            raise
+
+    def _index(self, evalset: EvalSet, embedder: Any) -> None:
+        self.comps.__dict__["embedder"] = QueryMemo(embedder or self.comps.embedder)
+        corpus = self.tmp / "corpus"
+        corpus.mkdir()
+        self.by_name: dict[str, str] = {}
+        self.name_of: dict[str, str] = {}
+        for doc in evalset.documents:
+            (corpus / doc.name).write_text(doc.text, encoding="utf-8")
+            self.by_name[doc.name] = doc.id
+            self.name_of[doc.id] = doc.name
+        paths = [corpus, *evalset.corpus_paths]
+        report = self.comps.ingestor.ingest(paths, collection="eval")
+        if not (report.added or report.updated or report.unchanged):
+            raise ValueError("the eval set has no documents that could be indexed")
+        self.comps.warm_up()
+
+    @property
+    def judge(self) -> Judge:
+        from service.verification.judge import EmbeddingJudge
+
+        return EmbeddingJudge(self.comps.embedder, self.comps.settings.verify)
+
+    @property
+    def embedder(self) -> Embedder:
+        return self.comps.embedder
+
+    def filters(self, item: EvalItem) -> SearchFilters | None:
+        if not (self.isolated and item.passages):
+            return None
+        return SearchFilters(sources=[self.name_of[p] for p in item.passages])
+
+    def ask(self, item: EvalItem) -> tuple[ChatResponse, list[tuple[str, str]]]:
+        """The chat answer first, so its timing includes embedding the question once."""
+        filters = self.filters(item)
+        history = [Message(**m) for m in item.messages]  # type: ignore[arg-type]
+        response = self.comps.chat.chat(
+            messages=[*history, Message(role="user", content=item.question)],
+            collection="eval",
+            filters=filters,
+        )
+        embedding = self.comps.embedder.embed_one(item.question)
+        hits = self.comps.index.search(
+            "eval", embedding=embedding, top_k=RETRIEVAL_DEPTH, filters=filters
+        )
+        ranked = [(self.by_name.get(h.source, h.source), h.text) for h in hits]
+        return response, ranked
+
+    def contexts(self, item: EvalItem, response: ChatResponse) -> list[str]:
+        """The chunks the answerer was given (same retrieval, same floor) for the judge."""
+        query = response.standalone_question or item.question
+        found = self.comps.retriever.retrieve(query, collection="eval", filters=self.filters(item))
+        return [h.text for h in found.hits]
+
+    def close(self) -> None:
+        self.comps.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class HttpTarget:
+    """A running ragchat: documents are uploaded to a collection, questions go to /v1/chat."""
+
+    def __init__(
+        self, evalset: EvalSet, url: str, collection: str, *, isolated: bool = False
+    ) -> None:
+        self.client = httpx.Client(base_url=url.rstrip("/"), timeout=300)
+        self.collection = collection
+        self.isolated = isolated
+        self.by_name: dict[str, str] = {}
+        self.name_of: dict[str, str] = {}
+        for doc in evalset.documents:
+            r = self.client.post(
+                "/v1/documents",
+                params={"collection": collection},
+                files={"file": (doc.name, doc.text.encode())},
+            )
+            r.raise_for_status()
+            self.by_name[doc.name] = doc.id
+            self.name_of[doc.id] = doc.name
+        exts = set(supported_extensions())
+        for path in evalset.corpus_paths:
+            for f in [path] if path.is_file() else sorted(path.rglob("*")):
+                if f.is_file() and f.suffix.lower() in exts:
+                    self.client.post(
+                        "/v1/documents",
+                        params={"collection": collection},
+                        files={"file": (f.name, f.read_bytes())},
+                    ).raise_for_status()
+        self.judge = None
+        self.embedder = None
+
+    def ask(self, item: EvalItem) -> tuple[ChatResponse, None]:
+        messages = [*item.messages, {"role": "user", "content": item.question}]
+        body: dict[str, Any] = {"messages": messages, "collection": self.collection}
+        if self.isolated and item.passages:
+            body["filters"] = {"source": [self.name_of[p] for p in item.passages]}
+        r = self.client.post("/v1/chat", json=body)
+        r.raise_for_status()
+        return ChatResponse.model_validate(r.json()), None
+
+    def contexts(self, item: EvalItem, response: ChatResponse) -> list[str]:
+        """Over HTTP only the cited quotes are known."""
+        return [c.quote for c in response.citations]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+@contextmanager
+def target_for(
+    evalset: EvalSet,
+    *,
+    settings: Settings,
+    url: str | None,
+    embedder: Any = None,
+    isolated: bool = False,
+) -> Iterator[InProcessTarget | HttpTarget]:
+    target: InProcessTarget | HttpTarget
+    if url:
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", evalset.name)[:50].strip("-._") or "set"
+        target = HttpTarget(evalset, url, collection=f"eval-{name}", isolated=isolated)
+    else:
+        target = InProcessTarget(evalset, settings, embedder, isolated=isolated)
+    try:
+        yield target
+    finally:
+        target.close()

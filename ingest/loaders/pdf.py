@@ -1,0 +1,116 @@
+"""PDF text by page with pypdf, so citations can say which page a quote is on."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingest.loaders.base import (
+    EMPTY_MESSAGE,
+    EmptyDocumentError,
+    LoadedDocument,
+    Region,
+    UnsupportedFileError,
+    first_line_title,
+    missing_dependency,
+    normalize_newlines,
+    register,
+)
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
+
+logger = logging.getLogger(__name__)
+
+PAGE_SEPARATOR = "\n\n"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Typeset ligatures would make "ﬁnance" unsearchable as "finance".
+_LIGATURES = str.maketrans(
+    {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
+)
+_JUNK_TITLE = re.compile(r"untitled|microsoft word - .*|.*\.(?:docx?|pdf|tex|dvi|ps|rtf|odt)", re.I)
+
+
+def _clean_page(raw: str) -> str:
+    text = _CONTROL.sub("", normalize_newlines(raw)).translate(_LIGATURES)
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def _meta_title(reader: PdfReader) -> str:
+    try:
+        title = (reader.metadata.title if reader.metadata else None) or ""
+    except Exception:  # a broken info dictionary should not cost the document
+        return ""
+    title = " ".join(str(title).split())
+    return "" if _JUNK_TITLE.fullmatch(title) else title[:200]
+
+
+def _open(data: bytes, name: str) -> PdfReader:
+    try:
+        from pypdf import PdfReader
+    except ImportError as exc:
+        raise missing_dependency("pypdf", name) from exc
+    # pypdf warns through logging about every repaired cross-reference; those are ours to judge.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted:
+        try:
+            opened = reader.decrypt("")
+        except Exception as exc:
+            raise UnsupportedFileError(f"{name}: encrypted PDF cannot be opened ({exc})") from exc
+        if not opened:
+            raise UnsupportedFileError(
+                f"{name}: encrypted PDF needs a password; save an unprotected copy "
+                "(for example with `qpdf --decrypt`) and ingest that"
+            )
+    return reader
+
+
+def _page_texts(reader: PdfReader, name: str) -> list[str]:
+    texts = []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            texts.append(_clean_page(page.extract_text() or ""))
+        except Exception as exc:  # one broken page should not cost the others
+            logger.warning("%s: page %d has no readable text: %s", name, number, exc)
+            texts.append("")
+    return texts
+
+
+@register(".pdf")
+def load_pdf(data: bytes, name: str) -> LoadedDocument:
+    try:
+        reader = _open(data, name)
+        pages = _page_texts(reader, name)
+        title = _meta_title(reader)
+    except UnsupportedFileError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on damaged files; all mean unreadable
+        raise UnsupportedFileError(f"{name}: not a readable PDF ({exc})") from exc
+    if not pages:
+        raise EmptyDocumentError(f"{name}: {EMPTY_MESSAGE}")
+    if not any(pages):
+        raise EmptyDocumentError(
+            f"{name}: no extractable text (image-only or scanned PDF? OCR it first)"
+        )
+    parts: list[str] = []
+    regions: list[Region] = []
+    pos = 0
+    for number, page_text in enumerate(pages, start=1):
+        if not page_text:
+            continue
+        if parts:
+            pos += len(PAGE_SEPARATOR)
+        regions.append(Region(start=pos, end=pos + len(page_text), metadata={"page": number}))
+        parts.append(page_text)
+        pos += len(page_text)
+    text = PAGE_SEPARATOR.join(parts)
+    return LoadedDocument(
+        text=text,
+        title=title or first_line_title(text, Path(name).stem),
+        metadata={"format": "pdf", "pages": str(len(pages))},
+        regions=regions,
+    )

@@ -1,0 +1,28 @@
+"""Plain text and Markdown: indexed as written, so offsets point into the file's own text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.loaders.base import LoadedDocument, first_line_title, normalize_newlines, register
+from ingest.loaders.encoding import decode_text
+from ingest.loaders.sections import markdown_headings, section_regions
+
+
+@register(".txt", ".text")
+def load_text(data: bytes, name: str) -> LoadedDocument:
+    text = normalize_newlines(decode_text(data, name))
+    return LoadedDocument(text=text, title=first_line_title(text, Path(name).stem))
+
+
+@register(".md", ".markdown")
+def load_markdown(data: bytes, name: str) -> LoadedDocument:
+    text = normalize_newlines(decode_text(data, name))
+    headings = markdown_headings(text)
+    top = next((h.text for h in headings if h.level == 1 and h.text), None)
+    return LoadedDocument(
+        text=text,
+        title=top or first_line_title(text, Path(name).stem),
+        metadata={"format": "markdown"},
+        regions=section_regions(headings, len(text)),
+    )

@@ -1,0 +1,187 @@
+"""Hybrid search: dense (Chroma) and keyword (FTS5 bm25) candidates fused by rank.
+
+Each side finds candidates on its own; reciprocal rank fusion orders their union, then a
+diversity pass keeps top-k from being copies of one paragraph, and each hit is widened
+with its neighbouring chunks for context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ingest.chunkstore import StoredChunk
+from ingest.docstore import DocStore
+from ingest.filters import SearchFilters
+from ingest.fusion import convex, cosine, rrf, select_diverse
+from ingest.vectorstore import VectorStore
+
+SearchMode = Literal["hybrid", "dense", "keyword"]
+Fusion = Literal["convex", "rrf"]
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    mode: SearchMode = "hybrid"
+    fusion: Fusion = "convex"
+    candidates: int = 40
+    rrf_k: float = 60.0
+    dense_weight: float = 0.45
+    keyword_weight: float = 0.55
+    mmr_lambda: float = 1.0
+    duplicate_similarity: float = 0.95
+    neighbours: int = 1
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    chunk_id: str
+    document_id: str
+    source: str
+    title: str
+    text: str
+    start: int
+    end: int
+    score: float
+    chunk_index: int = 0
+    keyword_score: float = 0.0
+    fused_score: float = 0.0
+    metadata: dict[str, Any] = field(default_factory=dict)
+    context: str = ""
+    context_start: int = 0
+    context_end: int = 0
+
+
+def _merge(parts: list[str]) -> str:
+    """Join consecutive chunks, dropping the text each one shares with the previous."""
+    out = parts[0] if parts else ""
+    for nxt in parts[1:]:
+        overlap = next(
+            (k for k in range(min(len(out), len(nxt)), 0, -1) if out.endswith(nxt[:k])), 0
+        )
+        out += nxt[overlap:] if overlap else "\n\n" + nxt
+    return out
+
+
+def _stored(hit_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
+    return StoredChunk(
+        chunk_id=hit_id,
+        document_id=str(meta.get("document_id", "")),
+        chunk_index=int(meta.get("chunk_index", 0)),
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        text=text,
+        metadata=meta,
+    )
+
+
+def search(
+    docs: DocStore,
+    vectors: VectorStore,
+    collection: str,
+    *,
+    query: str,
+    embedding: list[float],
+    top_k: int,
+    filters: SearchFilters | None = None,
+    options: SearchOptions | None = None,
+) -> list[ChunkHit]:
+    opts = options or SearchOptions()
+    allowed = None
+    if filters is not None and not filters.is_empty():
+        allowed = docs.matching_documents(collection, filters)
+    n = max(opts.candidates, top_k)
+    chunks: dict[str, StoredChunk] = {}
+    vecs: dict[str, list[float]] = {}
+    dense_score: dict[str, float] = {}
+    dense_ids: list[str] = []
+    if opts.mode != "keyword":
+        raw = vectors.query(collection, embedding=embedding, top_k=n, document_ids=allowed)
+        live = docs.live_versions(
+            collection, sorted({str(h.metadata.get("document_id")) for h in raw})
+        )
+        for h in raw:
+            if live.get(str(h.metadata.get("document_id"))) != h.metadata.get("version"):
+                continue
+            chunks[h.chunk_id] = _stored(h.chunk_id, h.text, h.metadata)
+            vecs[h.chunk_id] = h.embedding
+            dense_score[h.chunk_id] = h.score
+            dense_ids.append(h.chunk_id)
+    keyword_ids: list[str] = []
+    keyword_score: dict[str, float] = {}
+    if opts.mode != "dense" and query.strip():
+        for chunk, score in docs.keyword_search(collection, query, limit=n, document_ids=allowed):
+            chunks.setdefault(chunk.chunk_id, chunk)
+            keyword_score[chunk.chunk_id] = score
+            keyword_ids.append(chunk.chunk_id)
+    missing = [cid for cid in keyword_ids if cid not in vecs]
+    vecs.update(vectors.embeddings(collection, missing))
+    for cid in missing:
+        dense_score[cid] = cosine(embedding, vecs[cid]) if cid in vecs else 0.0
+    weights = [opts.dense_weight, opts.keyword_weight]
+    if opts.fusion == "rrf":
+        fused = rrf([dense_ids, keyword_ids], weights=weights, k=opts.rrf_k)
+    else:
+        dense_side = {cid: dense_score[cid] for cid in dense_ids}
+        fused = convex([dense_side, keyword_score], weights=weights)
+    order = sorted(fused, key=lambda cid: -fused[cid])
+    chosen = select_diverse(
+        order,
+        fused,
+        vecs,
+        top_k=top_k,
+        mmr_lambda=opts.mmr_lambda,
+        duplicate_similarity=opts.duplicate_similarity,
+    )
+    return [
+        _hit(
+            docs,
+            collection,
+            chunks[cid],
+            dense_score[cid],
+            keyword_score.get(cid, 0.0),
+            fused[cid],
+            opts.neighbours,
+        )
+        for cid in chosen
+    ]
+
+
+def _hit(
+    docs: DocStore,
+    collection: str,
+    chunk: StoredChunk,
+    score: float,
+    keyword: float,
+    fused: float,
+    width: int,
+) -> ChunkHit:
+    around = (
+        docs.neighbours(collection, chunk.document_id, chunk.chunk_index, width=width)
+        if width
+        else []
+    )
+    around = around or [chunk]
+    meta = {k: v for k, v in chunk.metadata.items() if k not in _INTERNAL}
+    return ChunkHit(
+        chunk_id=chunk.chunk_id,
+        document_id=chunk.document_id,
+        source=str(chunk.metadata.get("source", "")),
+        title=str(chunk.metadata.get("title", "")),
+        text=chunk.text,
+        start=chunk.start,
+        end=chunk.end,
+        score=score,
+        chunk_index=chunk.chunk_index,
+        keyword_score=keyword,
+        fused_score=fused,
+        metadata=meta,
+        context=_merge([c.text for c in around]),
+        context_start=min(c.start for c in around),
+        context_end=max(c.end for c in around),
+    )
+
+
+_INTERNAL = frozenset(
+    {"document_id", "version", "source", "title", "chunk_index", "start", "end", "tokens"}
+)

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import math
+import sqlite3
+
+import pytest
+
+from ingest import chunkstore
+from ingest.chunkstore import StoredChunk, match_expression
+from ingest.filters import InvalidFilterError, SearchFilters, parse_date
+from ingest.fusion import convex, rrf, select_diverse
+from ingest.search import _merge
+
+
+def test_rrf_rewards_agreement_between_rankings() -> None:
+    fused = rrf([["a", "b", "c"], ["b", "d"]], weights=[1.0, 1.0], k=60)
+    assert max(fused, key=fused.__getitem__) == "b"
+    assert fused["a"] == pytest.approx(1 / 61)
+    assert set(fused) == {"a", "b", "c", "d"}
+
+
+def test_rrf_weights_tip_the_balance() -> None:
+    fused = rrf([["a"], ["b"]], weights=[1.0, 2.0], k=10)
+    assert fused["b"] > fused["a"]
+
+
+def test_convex_scales_each_side_by_its_best_score() -> None:
+    fused = convex([{"a": 0.8, "b": 0.4}, {"b": 12.0, "c": 6.0}], weights=[0.5, 0.5])
+    assert fused["a"] == pytest.approx(0.5)
+    assert fused["b"] == pytest.approx(0.5 * 0.5 + 0.5)
+    assert fused["c"] == pytest.approx(0.25)
+
+
+def test_convex_ignores_a_side_with_no_positive_score() -> None:
+    assert convex([{"a": 0.0}, {}], weights=[1.0, 1.0]) == {"a": 0.0}
+
+
+def test_select_diverse_drops_near_duplicates_and_keeps_order() -> None:
+    vectors = {"a": [1.0, 0.0], "a2": [0.999, 0.01], "b": [0.0, 1.0], "c": [0.7, 0.7]}
+    relevance = {"a": 4.0, "a2": 3.0, "b": 2.0, "c": 1.0}
+    chosen = select_diverse(
+        ["a", "a2", "b", "c"],
+        relevance,
+        vectors,
+        top_k=3,
+        mmr_lambda=1.0,
+        duplicate_similarity=0.95,
+    )
+    assert chosen == ["a", "b", "c"]
+
+
+def test_select_diverse_with_low_lambda_prefers_the_dissimilar() -> None:
+    vectors = {"a": [1.0, 0.0], "near": [0.9, 0.3], "far": [0.0, 1.0]}
+    relevance = {"a": 3.0, "near": 2.9, "far": 2.0}
+    order = ["a", "near", "far"]
+    keep = select_diverse(
+        order, relevance, vectors, top_k=2, mmr_lambda=1.0, duplicate_similarity=1.1
+    )
+    diverse = select_diverse(
+        order, relevance, vectors, top_k=2, mmr_lambda=0.3, duplicate_similarity=1.1
+    )
+    assert keep == ["a", "near"]
+    assert diverse == ["a", "far"]
+
+
+def test_match_expression_quotes_words_and_drops_stopwords() -> None:
+    assert (
+        match_expression("Who signed the joint statement?") == '"signed" OR "joint" OR "statement"'
+    )
+    assert match_expression('what "OR" NEAR(x') == '"near" OR "x"'
+    assert match_expression("the") == '"the"'
+    assert match_expression("?!") == ""
+
+
+def test_keyword_search_finds_stems_and_honours_document_filter() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(chunkstore.SCHEMA)
+    chunks = [
+        StoredChunk("d1:v:0", "d1", 0, 0, 30, "The signatories were three officials."),
+        StoredChunk("d2:v:0", "d2", 0, 0, 20, "Weather is sunny today."),
+        StoredChunk("d3:v:0", "d3", 0, 0, 25, "An official signatory list."),
+    ]
+    chunkstore.insert(conn, "c", chunks)
+    found = chunkstore.keyword_search(conn, "c", "who were the signatories", limit=5)
+    # Porter stemming matches "signatory" too; the weather chunk shares no word.
+    assert {c.chunk_id for c, _ in found} == {"d1:v:0", "d3:v:0"}
+    assert all(score > 0 for _, score in found)
+    only = chunkstore.keyword_search(conn, "c", "official", limit=5, document_ids=["d3"])
+    assert [c.chunk_id for c, _ in only] == ["d3:v:0"]
+    assert chunkstore.keyword_search(conn, "other", "official", limit=5) == []
+    chunkstore.delete(conn, "c", "d1")
+    assert chunkstore.keyword_search(conn, "c", "three", limit=5) == []
+
+
+def test_merge_removes_the_overlap_of_consecutive_chunks() -> None:
+    assert _merge(["one two three", "two three four"]) == "one two three four"
+    assert _merge(["alpha", "beta"]) == "alpha\n\nbeta"
+
+
+def test_parse_date_covers_whole_day_at_the_end() -> None:
+    start = parse_date("2023-01-06")
+    end = parse_date("2023-01-06", end_of_day=True)
+    assert start is not None
+    assert end is not None
+    assert math.isclose(end - start, 86400 - 1e-6, abs_tol=1e-3)
+    with pytest.raises(InvalidFilterError, match="ISO 8601"):
+        parse_date("last tuesday")
+
+
+def test_filters_build_sql_with_any_of_semantics() -> None:
+    assert SearchFilters().is_empty()
+    where, args = SearchFilters(sources=["a.txt", "b.txt"], tags=["x"], date_from=1.0).sql()
+    assert "source IN (?,?)" in where
+    assert "json_each" in where
+    assert "doc_date >= ?" in where
+    assert args == ["a.txt", "b.txt", "x", 1.0]
