@@ -94,16 +94,20 @@ def main() -> None:
         comps = Components(Settings(data_dir=Path(tmp) / "data"))
         t0 = time.perf_counter()
         report = comps.ingestor.ingest([corpus], collection="xq")
-        print(f"indexed {report.added} files, {report.chunks} chunks in "
-              f"{time.perf_counter() - t0:.1f} s")
+        print(
+            f"indexed {report.added} files, {report.chunks} chunks in "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
         url, server = serve(comps)
         splits = ["first", "last"] if args.split == "both" else [args.split]
         for split in splits:
             results = {mode: measure(url, halves[split], mode) for mode in modes}
             print(f"\n{split} 24 articles ({results[modes[0]]['n']} questions)")
             for mode, res in results.items():
-                print(f"  {mode:8s} recall@1 {res['recall@1']:.3f}  recall@5 {res['recall@5']:.3f}"
-                      f"  {res['ms/query']:.0f} ms/query")
+                print(
+                    f"  {mode:8s} recall@1 {res['recall@1']:.3f}  recall@5 {res['recall@5']:.3f}"
+                    f"  {res['ms/query']:.0f} ms/query"
+                )
             if "dense" in results:
                 base = results["dense"]
                 for mode in modes:

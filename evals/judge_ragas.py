@@ -21,7 +21,7 @@ from service.settings import Settings
 logger = logging.getLogger(__name__)
 
 INSTALL = "pip install -e '.[judge]'"
-MAX_JUDGE_TOKENS = 512
+MAX_JUDGE_TOKENS = 256
 
 
 class JudgeUnavailableError(RuntimeError):

@@ -290,6 +290,9 @@ class DocStore:
                 self._conn, collection, document_id, chunk_index, width=width
             )
 
+    def chunk_texts(self, collection: str) -> list[str]:
+        return [r[0] for r in self._rows("SELECT text FROM chunks WHERE collection=?", collection)]
+
     def chunk_count(self, collection: str) -> int:
         with self._lock:
             return chunkstore.count(self._conn, collection)

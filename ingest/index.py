@@ -33,10 +33,13 @@ def check_collection(name: str) -> str:
 
 
 class Index:
-    def __init__(self, *, data_dir: Path, chroma_url: str = "") -> None:
+    def __init__(
+        self, *, data_dir: Path, chroma_url: str = "", vectors: VectorStore | None = None
+    ) -> None:
+        """`vectors` overrides the store `chroma_url` would make (e.g. with a tenant)."""
         data_dir.mkdir(parents=True, exist_ok=True)
         self.docs = DocStore(data_dir / "ragchat.sqlite3")
-        self.vectors = VectorStore(data_dir=data_dir, chroma_url=chroma_url)
+        self.vectors = vectors or VectorStore(data_dir=data_dir, chroma_url=chroma_url)
 
     def close(self) -> None:
         self.docs.close()

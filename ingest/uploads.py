@@ -39,7 +39,13 @@ def safe_name(filename: str) -> str:
 
 
 def store_upload(
-    *, data: bytes, filename: str, collection: str, ingestor: Ingestor, uploads_dir: Path
+    *,
+    data: bytes,
+    filename: str,
+    collection: str,
+    ingestor: Ingestor,
+    uploads_dir: Path,
+    tags: list[str] | None = None,
 ) -> UploadResult:
     """Validate the bytes in a temp file; only a readable document replaces the stored one."""
     check_collection(collection)
@@ -69,7 +75,7 @@ def store_upload(
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
-    report = ingestor.ingest([target], collection=collection)
+    report = ingestor.ingest([target], collection=collection, tags=tags)
     if report.failed:
         raise UnsupportedFileError(report.failed[0][1])
     status = "added" if report.added else "updated" if report.updated else "unchanged"

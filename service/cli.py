@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ingest.docstore import DocumentRecord
 from ingest.index import check_collection
 from ingest.uploads import delete_document
 from service.components import Components
@@ -67,6 +68,9 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="files or folders to ingest")],
     collection: CollectionOpt = None,
     prune: Annotated[bool, typer.Option(help="delete documents whose files are gone")] = False,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="tag the documents (repeatable); filters can use it")
+    ] = None,
 ) -> None:
     """Load, clean, chunk and embed files into the index; unchanged files cost nothing."""
     comps = _setup(quiet=True)
@@ -86,6 +90,7 @@ def ingest(
                 paths,
                 collection=name,
                 prune=prune,
+                tags=tag,
                 on_start=lambda n: progress.update(task, total=n),
                 on_file=lambda: progress.advance(task),
             )
@@ -170,6 +175,16 @@ def eval_command(
     fail_under: Annotated[
         list[str] | None, typer.Option(help="metric=value; exit 1 when a metric misses it")
     ] = None,
+    judge: Annotated[
+        bool | None,
+        typer.Option(
+            "--judge/--no-judge",
+            help="ragas judge metrics; default: when the answerer is an OpenAI-compatible model",
+        ),
+    ] = None,
+    shared_index: Annotated[
+        bool, typer.Option(help="RGB: index all questions' passages together")
+    ] = False,
 ) -> None:
     """Score retrieval, answers, citations and refusals; write report.json/.md/.html."""
     from evals.cli import compare_reports, evaluate, parse_gates
@@ -189,7 +204,14 @@ def eval_command(
         noise_rate=noise_rate,
         gates=parse_gates(fail_under or []),
         settings=comps.settings,
+        judge=judge,
+        shared_index=shared_index,
     )
+
+
+def _record_json(record: DocumentRecord) -> dict[str, object]:
+    fields = {k: v for k, v in record.__dict__.items() if k != "tags_json"}
+    return {**fields, "tags": record.tags}
 
 
 @documents_app.command("list")
@@ -205,7 +227,7 @@ def documents_list(
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     if as_json:
-        sys.stdout.write(json.dumps([r.__dict__ for r in records], indent=2) + "\n")
+        sys.stdout.write(json.dumps([_record_json(r) for r in records], indent=2) + "\n")
         return
     table = Table(title=f"collection {name}: {len(records)} documents")
     for col in ("document_id", "source", "title", "chunks", "bytes"):
@@ -234,7 +256,7 @@ def documents_show(
     if record is None or text is None:
         raise _fail(f"no document {document_id!r} in collection {name!r}", code=1)
     if as_json:
-        body = {**record.__dict__, "text": text.text}
+        body = {**_record_json(record), "text": text.text}
         sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
         return
     updated = datetime.fromtimestamp(record.updated_at, tz=UTC).isoformat(timespec="seconds")

@@ -28,17 +28,14 @@ class Components:
     @cached_property
     def index(self) -> Index:
         s = self.settings
-        index = Index(data_dir=s.data_dir, chroma_url=s.chroma_url)
-        # Index takes no tenant/database yet; its own store has not connected (VectorStore is
-        # lazy), so swapping it costs nothing. Fold into Index's constructor when it grows them.
-        index.vectors = VectorStore(
+        vectors = VectorStore(
             data_dir=s.data_dir,
             chroma_url=s.chroma_url,
             tenant=s.chroma_tenant,
             database=s.chroma_database,
             headers={k: v.get_secret_value() for k, v in s.chroma_headers.items()},
         )
-        return index
+        return Index(data_dir=s.data_dir, vectors=vectors)
 
     @cached_property
     def embedder(self) -> Embedder:

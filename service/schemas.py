@@ -142,6 +142,8 @@ class DocumentInfo(BaseModel):
     size_bytes: int
     content_hash: str | None
     updated_at: float
+    tags: list[str] = Field(default_factory=list)
+    date: float | None = Field(None, description="document date (unix time) for date filters")
 
 
 class DocumentList(BaseModel):

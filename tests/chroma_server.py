@@ -60,12 +60,12 @@ class ChromaServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> ChromaServer:
+        cmd = [str(chroma_executable()), "run", "--path", str(self.path), "--host", "127.0.0.1"]
         for _ in range(3):  # the port can be taken between probing and binding
             self.port = _free_port()
             with self.log.open("ab") as log:
-                cmd = [str(chroma_executable()), "run", "--path", str(self.path)]
                 self.proc = subprocess.Popen(
-                    [*cmd, "--host", "127.0.0.1", "--port", str(self.port)],
+                    [*cmd, "--port", str(self.port)],
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
@@ -73,8 +73,9 @@ class ChromaServer:
                 )
             if self._wait_ready():
                 return self
-            if self.proc.poll() is None:
-                break  # alive but deaf: retrying would not help
+            tail = self._log_tail().lower()
+            if self.proc.poll() is None or not ("not available" in tail or "in use" in tail):
+                break  # hung, or failed for a reason a new port would not fix
         self.stop()
         raise RuntimeError(f"chroma run did not come up; its log:\n{self._log_tail()}")
 

@@ -164,3 +164,13 @@ def test_documents_delete_removes_an_uploaded_copy_but_never_user_files(
     assert not stored.exists()
     assert user_file.exists()
     assert json.loads(run(["documents", "list", "--json"], e).stdout) == []
+
+
+def test_ingest_tags_documents_for_filters(env: dict[str, str]) -> None:
+    r = run(
+        ["ingest", env["CORPUS"], "--collection", "tagged", "--tag", "news", "--tag", "asia"], env
+    )
+    assert r.returncode == 0, r.stderr
+    listed = json.loads(run(["documents", "list", "--collection", "tagged", "--json"], env).stdout)
+    assert listed[0]["tags"] == ["asia", "news"]
+    assert "tags_json" not in listed[0]

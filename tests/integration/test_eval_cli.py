@@ -20,7 +20,9 @@ EVAL_SET = ROOT / "evals" / "datasets" / "joint-statement.jsonl"
 XQUAD = SHARED / "datasets" / "xquad" / "xquad.en.json"
 
 
-def ragchat(*args: str, tmp: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
+def ragchat(
+    *args: str, tmp: Path, timeout: float = 600, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
     env = ragchat_env(tmp / "data", **extra_env)
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
@@ -28,7 +30,7 @@ def ragchat(*args: str, tmp: Path, **extra_env: str) -> subprocess.CompletedProc
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
     )
 
@@ -140,6 +142,7 @@ def test_eval_judges_answers_with_ragas_on_a_real_model_server(
         "--out",
         str(out),
         tmp=tmp_path,
+        timeout=1500,  # about 10 judge calls a question; each takes seconds to tens on 2 cores
         OPENAI_BASE_URL=llama_server.url,
         RAGCHAT_OPENAI_MODEL="smollm2",
         RAGCHAT_GENERATION__TIMEOUT_S="120",

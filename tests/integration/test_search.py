@@ -195,3 +195,14 @@ def test_pdf_citations_carry_the_page(
     assert not response.refused
     assert response.citations[0].page == 2
     assert "Acme" in response.citations[0].quote
+
+
+def test_uploaded_tags_filter_search_and_show_in_listing(client: TestClient) -> None:
+    files = {"file": ("bulgogi.txt", b"Bulgogi is grilled marinated beef with pear and soy.")}
+    r = client.post("/v1/documents", files=files, data={"tags": "food, recipes"})
+    assert r.status_code == 201, r.text
+    listed = {d["source"]: d for d in client.get("/v1/documents").json()["documents"]}
+    assert listed["bulgogi.txt"]["tags"] == ["food", "recipes"]
+    assert listed["kimchi.md"]["tags"] == ["food"]
+    results = search(client, "grilled beef", filters={"tags": ["recipes"]})
+    assert {r["source"] for r in results} == {"bulgogi.txt"}

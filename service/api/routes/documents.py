@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, UploadFile, status
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from ingest.docstore import DocumentRecord
@@ -31,6 +33,8 @@ def _info(r: DocumentRecord) -> DocumentInfo:
         size_bytes=r.size_bytes,
         content_hash=r.content_hash,
         updated_at=r.updated_at,
+        tags=r.tags,
+        date=r.doc_date,
     )
 
 
@@ -78,8 +82,12 @@ async def upload_document(
     components: ComponentsDep,
     settings: SettingsDep,
     collection: str | None = CollectionQuery,
+    tags: Annotated[
+        list[str] | None, Form(description="tags for filters; repeat the field or use commas")
+    ] = None,
 ) -> UploadResponse:
     data = await file.read(settings.ingest.max_file_bytes + 1)
+    tag_list = [t.strip() for field in tags or [] for t in field.split(",") if t.strip()]
     result = await run_in_threadpool(
         store_upload,
         data=data,
@@ -87,6 +95,7 @@ async def upload_document(
         collection=collection or settings.collection,
         ingestor=components.ingestor,
         uploads_dir=settings.data_dir / "uploads",
+        tags=tag_list or None,
     )
     return UploadResponse(**result.__dict__, collection=collection or settings.collection)
 

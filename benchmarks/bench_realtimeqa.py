@@ -1,0 +1,117 @@
+"""RealTime QA news pages in one collection: ingest throughput and top-5 evidence recall.
+
+Every search result of the three weeks in ../shared/datasets/realtimeqa becomes one file
+(664 scraped news pages), all ingested into one collection. Then each question whose gold
+answer appears verbatim (case-insensitive) in some page asks `POST /v1/search` for its top
+5; it counts when one of those pages holds the answer. Throughput is printed against a
+baseline of embedding a fixed sample of the same chunk texts alone, in the same process.
+
+Usage: python benchmarks/bench_realtimeqa.py [--no-baseline] [--modes dense,hybrid] [--workdir D]
+(--workdir keeps pages and index in D, so a second run re-ingests nothing and only searches.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+SHARED = ROOT.parent / "shared"
+
+from bench_search_xquad import serve  # noqa: E402
+
+from service.components import Components  # noqa: E402
+from service.settings import Settings  # noqa: E402
+
+DATA = SHARED / "datasets" / "realtimeqa"
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def write_pages(folder: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """One file per search result; returns page texts by file name and (question, answer)."""
+    pages: dict[str, str] = {}
+    for gcs in sorted(DATA.glob("*_gcs.jsonl")):
+        for line in gcs.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            for k, res in enumerate(row.get("search_result", [])):
+                text = f"{res.get('title', '')}\n\n{res.get('text', '')}".strip()
+                name = f"{row['question_id']}-{k}.txt"
+                (folder / name).write_text(text, encoding="utf-8")
+                pages[name] = text
+    questions = []
+    for qa in sorted(DATA.glob("*_qa.jsonl")):
+        for line in qa.read_text(encoding="utf-8").splitlines():
+            q = json.loads(line)
+            questions.append((q["question_sentence"], q["choices"][int(q["answer"][0])]))
+    return pages, questions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modes", default="dense,hybrid")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--workdir", type=Path, help="keep pages and index here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.workdir or Path(scratch)
+        folder = Path(tmp) / "pages"
+        folder.mkdir(parents=True, exist_ok=True)
+        pages, questions = write_pages(folder)
+        comps = Components(Settings(data_dir=Path(tmp) / "data"))
+        comps.embedder.embed_one("warm up")
+        t0 = time.perf_counter()
+        report = comps.ingestor.ingest([folder], collection="rtqa")
+        took = time.perf_counter() - t0
+        rate = report.chunks / took
+        print(
+            f"{len(pages)} pages -> {report.added} added, {report.unchanged} unchanged, "
+            f"{report.chunks} chunks in {took:.1f} s: {len(pages) / took:.1f} pages/s, "
+            f"{rate:.1f} chunks/s ({len(report.failed)} failed)"
+        )
+        if report.chunks and not args.no_baseline:
+            # A fixed sample keeps the baseline short; its rate is what the ratio needs.
+            texts = random.Random(0).sample(comps.index.docs.chunk_texts("rtqa"), 2000)
+            t1 = time.perf_counter()
+            comps.embedder.embed(texts, batch_size=comps.settings.ingest.embed_batch_size)
+            base = len(texts) / (time.perf_counter() - t1)
+            print(
+                f"baseline, embedding {len(texts)} of those chunks alone: {base:.1f} chunks/s;"
+                f" pipeline/baseline ratio {rate / base:.2f}"
+            )
+        holders = {
+            q: {name for name, text in pages.items() if _norm(a) in _norm(text)}
+            for q, a in questions
+        }
+        answerable = [(q, a) for q, a in questions if holders[q]]
+        print(f"{len(answerable)}/{len(questions)} questions have their answer verbatim in a page")
+        url, server = serve(comps)
+        with httpx.Client(base_url=url, timeout=60) as client:
+            for mode in args.modes.split(","):
+                hit = 0
+                for q, _ in answerable:
+                    body = {"query": q, "top_k": 5, "mode": mode, "collection": "rtqa"}
+                    r = client.post("/v1/search", json=body)
+                    r.raise_for_status()
+                    hit += bool({res["source"] for res in r.json()["results"]} & holders[q])
+                print(
+                    f"  {mode:8s} answer-holding page in top 5: {hit}/{len(answerable)} = "
+                    f"{hit / len(answerable):.3f}"
+                )
+        server.should_exit = True
+        comps.close()
+
+
+if __name__ == "__main__":
+    main()
