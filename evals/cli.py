@@ -25,7 +25,7 @@ from evals.judge_ragas import (
     load_judge,
 )
 from evals.runner import Result, run, target_for
-from ingest.embeddings import Embedder, SentenceTransformerEmbedder
+from ingest.embeddings import Embedder
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -103,10 +103,7 @@ def compare_reports(a: Path, b: Path) -> None:
     out.print(table)
 
 
-def _load_judge(settings: Settings, embedder: Embedder | None) -> RagasJudge:
-    if embedder is None:  # --url: the judge still embeds with ragchat's own offline model
-        e = settings.embeddings
-        embedder = SentenceTransformerEmbedder(e.model, e.device)
+def _load_judge(settings: Settings, embedder: Embedder) -> RagasJudge:
     try:
         return load_judge(settings, embedder)
     except JudgeUnavailableError as exc:

@@ -109,11 +109,10 @@ class InProcessTarget:
             collection="eval",
             filters=filters,
         )
-        embedding = self.comps.embedder.embed_one(item.question)
-        hits = self.comps.index.search(
-            "eval", embedding=embedding, top_k=RETRIEVAL_DEPTH, filters=filters
+        found = self.comps.retriever.search(
+            item.question, collection="eval", top_k=RETRIEVAL_DEPTH, filters=filters
         )
-        ranked = [(self.by_name.get(h.source, h.source), h.text) for h in hits]
+        ranked = [(self.by_name.get(h.source, h.source), h.text) for h in found.hits]
         return response, ranked
 
     def contexts(self, item: EvalItem, response: ChatResponse) -> list[str]:
@@ -128,11 +127,21 @@ class InProcessTarget:
 
 
 class HttpTarget:
-    """A running ragchat: documents are uploaded to a collection, questions go to /v1/chat."""
+    """A running ragchat: documents are uploaded to a collection, questions go to /v1/chat
+    and /v1/search; citations are judged here with the offline embedding judge."""
 
     def __init__(
-        self, evalset: EvalSet, url: str, collection: str, *, isolated: bool = False
+        self,
+        evalset: EvalSet,
+        url: str,
+        collection: str,
+        *,
+        settings: Settings,
+        embedder: Any = None,
+        isolated: bool = False,
     ) -> None:
+        self.settings = settings
+        self._embedder = embedder
         self.client = httpx.Client(base_url=url.rstrip("/"), timeout=300)
         self.collection = collection
         self.isolated = isolated
@@ -156,17 +165,41 @@ class HttpTarget:
                         params={"collection": collection},
                         files={"file": (f.name, f.read_bytes())},
                     ).raise_for_status()
-        self.judge = None
-        self.embedder = None
 
-    def ask(self, item: EvalItem) -> tuple[ChatResponse, None]:
+    @property
+    def embedder(self) -> Embedder:
+        """The bundled model, loaded here only when citations need judging."""
+        if self._embedder is None:
+            from ingest.embeddings import SentenceTransformerEmbedder
+
+            e = self.settings.embeddings
+            self._embedder = SentenceTransformerEmbedder(model=e.model, device=e.device)
+        return self._embedder  # type: ignore[no-any-return]
+
+    @property
+    def judge(self) -> Judge:
+        from service.verification.judge import EmbeddingJudge
+
+        return EmbeddingJudge(self.embedder, self.settings.verify)
+
+    def ask(self, item: EvalItem) -> tuple[ChatResponse, list[tuple[str, str]]]:
         messages = [*item.messages, {"role": "user", "content": item.question}]
         body: dict[str, Any] = {"messages": messages, "collection": self.collection}
         if self.isolated and item.passages:
             body["filters"] = {"source": [self.name_of[p] for p in item.passages]}
         r = self.client.post("/v1/chat", json=body)
         r.raise_for_status()
-        return ChatResponse.model_validate(r.json()), None
+        response = ChatResponse.model_validate(r.json())
+        query = {"query": item.question, "collection": self.collection, "top_k": RETRIEVAL_DEPTH}
+        if "filters" in body:
+            query["filters"] = body["filters"]
+        found = self.client.post("/v1/search", json=query)
+        found.raise_for_status()
+        ranked = [
+            (self.by_name.get(hit["source"], hit["source"]), hit["text"])
+            for hit in found.json()["results"]
+        ]
+        return response, ranked
 
     def contexts(self, item: EvalItem, response: ChatResponse) -> list[str]:
         """Over HTTP only the cited quotes are known."""
@@ -188,7 +221,14 @@ def target_for(
     target: InProcessTarget | HttpTarget
     if url:
         name = re.sub(r"[^A-Za-z0-9._-]+", "-", evalset.name)[:50].strip("-._") or "set"
-        target = HttpTarget(evalset, url, collection=f"eval-{name}", isolated=isolated)
+        target = HttpTarget(
+            evalset,
+            url,
+            collection=f"eval-{name}",
+            settings=settings,
+            embedder=embedder,
+            isolated=isolated,
+        )
     else:
         target = InProcessTarget(evalset, settings, embedder, isolated=isolated)
     try:
