@@ -2,7 +2,7 @@
 
 Every search result of the three weeks in ../shared/datasets/realtimeqa becomes one file
 (664 scraped news pages), all ingested into one collection. Then each question whose gold
-answer appears verbatim (case-insensitive) in some page asks `POST /v1/search` for its top
+answer appears verbatim (case-insensitive, as a whole phrase) in some page asks `POST /v1/search` for its top
 5; it counts when one of those pages holds the answer. Throughput is printed against a
 baseline of embedding a fixed sample of the same chunk texts alone, in the same process.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import tempfile
 import time
@@ -37,6 +38,11 @@ DATA = SHARED / "datasets" / "realtimeqa"
 
 def _norm(text: str) -> str:
     return " ".join(text.lower().split())
+
+
+def holds(answer: str, text: str) -> bool:
+    """The answer as a whole phrase: "31" is not in "311", "Noma" is not in "anomaly"."""
+    return re.search(rf"(?<!\w){re.escape(_norm(answer))}(?!\w)", _norm(text)) is not None
 
 
 def write_pages(folder: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
@@ -91,7 +97,7 @@ def main() -> None:
                 f" pipeline/baseline ratio {rate / base:.2f}"
             )
         holders = {
-            q: {name for name, text in pages.items() if _norm(a) in _norm(text)}
+            q: {name for name, text in pages.items() if holds(a, text)}
             for q, a in questions
         }
         answerable = [(q, a) for q, a in questions if holders[q]]

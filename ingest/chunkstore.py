@@ -23,17 +23,20 @@ CREATE TABLE IF NOT EXISTS chunks (
     start        INTEGER NOT NULL,
     end          INTEGER NOT NULL,
     text         TEXT NOT NULL,
-    metadata     TEXT NOT NULL DEFAULT '{}'
+    metadata     TEXT NOT NULL DEFAULT '{}',
+    title        TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks (collection, document_id, chunk_index);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+    text, title, content='chunks', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text);
+    INSERT INTO chunks_fts(rowid, text, title) VALUES (new.id, new.text, new.title);
 END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO chunks_fts(chunks_fts, rowid, text, title)
+    VALUES ('delete', old.id, old.text, old.title);
 END;
 """
 
@@ -50,6 +53,8 @@ what when where which while who whom why will with would you your yours yourself
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_TERMS = 32
+# bm25 column weights: chunk text, then the document title every chunk of it carries.
+_WEIGHTS = "1.0, 0.5"
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class StoredChunk:
     end: int
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    title: str = field(default="", compare=False)
 
 
 def match_expression(query: str) -> str:
@@ -71,10 +77,21 @@ def match_expression(query: str) -> str:
     return " OR ".join(f'"{t}"' for t in unique)
 
 
+def migrate(conn: sqlite3.Connection) -> None:
+    """Chunk tables from before the title column are dropped; the next ingest refills them."""
+    have = {r[1] for r in conn.execute("PRAGMA table_info(chunks)")}
+    if have and "title" not in have:
+        conn.executescript(
+            "DROP TRIGGER IF EXISTS chunks_ai; DROP TRIGGER IF EXISTS chunks_ad; "
+            "DROP TABLE IF EXISTS chunks_fts; DROP TABLE IF EXISTS chunks;"
+        )
+    conn.executescript(SCHEMA)
+
+
 def insert(conn: sqlite3.Connection, collection: str, chunks: list[StoredChunk]) -> None:
     conn.executemany(
         "INSERT OR REPLACE INTO chunks (collection, document_id, chunk_id, chunk_index, start, "
-        "end, text, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "end, text, metadata, title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 collection,
@@ -85,6 +102,7 @@ def insert(conn: sqlite3.Connection, collection: str, chunks: list[StoredChunk])
                 c.end,
                 c.text,
                 json.dumps(c.metadata),
+                c.title,
             )
             for c in chunks
         ],
@@ -124,14 +142,14 @@ def keyword_search(
     if not expression or (document_ids is not None and not document_ids):
         return []
     sql = (
-        f"SELECT {_COLUMNS}, -bm25(chunks_fts) AS s FROM chunks_fts "
+        f"SELECT {_COLUMNS}, -bm25(chunks_fts, {_WEIGHTS}) AS s FROM chunks_fts "
         "JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH ? AND c.collection = ?"
     )
     args: list[object] = [expression, collection]
     if document_ids is not None:
         sql += f" AND c.document_id IN ({','.join('?' * len(document_ids))})"
         args += document_ids
-    sql += " ORDER BY bm25(chunks_fts) LIMIT ?"
+    sql += f" ORDER BY bm25(chunks_fts, {_WEIGHTS}) LIMIT ?"
     args.append(limit)
     return [(_chunk(r), float(r[7])) for r in conn.execute(sql, args).fetchall()]
 

@@ -95,7 +95,7 @@ class DocStore:
         for name, decl in _ADDED_COLUMNS.items():
             if name not in have:
                 self._conn.execute(f"ALTER TABLE documents ADD COLUMN {name} {decl}")
-        self._conn.executescript(chunkstore.SCHEMA)
+        chunkstore.migrate(self._conn)
         self._lock = threading.RLock()
 
     def close(self) -> None:

@@ -51,37 +51,47 @@ def select_diverse(
     top_k: int,
     mmr_lambda: float,
     duplicate_similarity: float,
+    group_of: Mapping[str, str] | None = None,
+    per_group: int = 0,
 ) -> list[str]:
     """Maximal marginal relevance over `order`, dropping near-duplicates of chosen items.
 
     `relevance` is rescaled to [0, 1] so it is comparable to cosine similarity;
     `mmr_lambda` 1.0 keeps the fused order and only removes near-duplicates.
+    With `per_group`, at most that many items of one group (document) are chosen while
+    other groups still have candidates; leftover slots are then filled in order.
     """
     if not order:
         return []
     top = max(relevance[key] for key in order)
     low = min(relevance[key] for key in order)
     spread = (top - low) or 1.0
-    pool = list(order)
     chosen: list[str] = []
-    while pool and len(chosen) < top_k:
-        best_key, best_value = None, -math.inf
-        for key in pool:
-            similarity = max(
-                (
-                    cosine(vectors[key], vectors[c])
-                    for c in chosen
-                    if key in vectors and c in vectors
-                ),
-                default=0.0,
-            )
-            if similarity >= duplicate_similarity:
-                continue
-            value = mmr_lambda * (relevance[key] - low) / spread - (1 - mmr_lambda) * similarity
-            if value > best_value:
-                best_key, best_value = key, value
-        if best_key is None:
-            break
-        chosen.append(best_key)
-        pool.remove(best_key)
+    passes = [per_group, 0] if per_group and group_of is not None else [0]
+    for cap in passes:
+        pool = [key for key in order if key not in chosen]
+        while pool and len(chosen) < top_k:
+            best_key, best_value = None, -math.inf
+            for key in pool:
+                if cap and group_of is not None:
+                    group = group_of.get(key)
+                    if sum(group_of.get(c) == group for c in chosen) >= cap:
+                        continue
+                similarity = _max_similarity(key, chosen, vectors)
+                if similarity >= duplicate_similarity:
+                    continue
+                value = mmr_lambda * (relevance[key] - low) / spread - (1 - mmr_lambda) * similarity
+                if value > best_value:
+                    best_key, best_value = key, value
+            if best_key is None:
+                break
+            chosen.append(best_key)
+            pool.remove(best_key)
     return chosen
+
+
+def _max_similarity(key: str, chosen: list[str], vectors: Mapping[str, Sequence[float]]) -> float:
+    mine = vectors.get(key)
+    if not mine:
+        return 0.0
+    return max((cosine(mine, vectors[c]) for c in chosen if c in vectors), default=0.0)

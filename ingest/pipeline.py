@@ -27,7 +27,7 @@ from ingest.sentences import sentence_spans
 logger = logging.getLogger(__name__)
 
 # Bumped when stored chunks change shape, so the next ingest rewrites them.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 
 
 @dataclass
@@ -57,6 +57,16 @@ class Prepared:
     tags: list[str]
     doc_date: float | None
     regions: list[Region]
+
+    def embedding_text(self, chunk: Chunk, *, with_title: bool) -> str:
+        """The chunk as embedded: headed by its document's title unless it already holds it.
+
+        News pages, reports and manuals name their subject in the title; a chunk deep in
+        the body often does not, so the title gives it the context a question refers to.
+        """
+        if not with_title or not self.title or self.title in chunk.text:
+            return chunk.text
+        return f"{self.title}\n\n{chunk.text}"
 
     def chunk_id(self, chunk: Chunk) -> str:
         return f"{self.document_id}:{self.version}:{chunk.index}"
@@ -110,13 +120,17 @@ class Ingestor:
         chunk_overlap: int,
         batch_size: int,
         max_file_bytes: int,
+        title_context: bool = True,
     ) -> None:
         self.index = index
+        self.title_context = title_context
         self.embedder = embedder
         self.batch_size = batch_size
         self.max_file_bytes = max_file_bytes
         self.splitter = make_splitter(chunk_tokens, chunk_overlap)
-        fingerprint = f"{PIPELINE_VERSION}:{chunk_tokens}:{chunk_overlap}:{embedder.name}"
+        fingerprint = (
+            f"{PIPELINE_VERSION}:{chunk_tokens}:{chunk_overlap}:{embedder.name}:{title_context}"
+        )
         self.fingerprint = hashlib.sha256(fingerprint.encode()).hexdigest()[:8]
 
     def prepare(
@@ -189,6 +203,7 @@ class Ingestor:
                     end=c.end,
                     text=c.text,
                     metadata=meta,
+                    title=doc.title if self.title_context else "",
                 )
                 for c, meta in zip(doc.chunks, metadatas, strict=True)
             ],
@@ -247,7 +262,11 @@ class Ingestor:
             on_start(len(files))
         tick = on_file or (lambda: None)
         for window in self._windows(files, collection, report, tick, tags):
-            texts = [c.text for doc in window for c in doc.chunks]
+            texts = [
+                doc.embedding_text(c, with_title=self.title_context)
+                for doc in window
+                for c in doc.chunks
+            ]
             vectors = self.embedder.embed(texts, batch_size=self.batch_size)
             pos = 0
             for doc in window:

@@ -31,6 +31,7 @@ class SearchOptions:
     mmr_lambda: float = 1.0
     duplicate_similarity: float = 0.95
     neighbours: int = 1
+    max_per_document: int = 0
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ def search(
         top_k=top_k,
         mmr_lambda=opts.mmr_lambda,
         duplicate_similarity=opts.duplicate_similarity,
+        group_of={cid: chunk.document_id for cid, chunk in chunks.items()},
+        per_group=opts.max_per_document,
     )
     return [
         _hit(

@@ -79,6 +79,7 @@ class Components:
             chunk_overlap=i.chunk_overlap,
             batch_size=i.embed_batch_size,
             max_file_bytes=i.max_file_bytes,
+            title_context=i.title_context,
         )
 
     def warm_up(self) -> None:

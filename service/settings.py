@@ -21,6 +21,9 @@ class IngestSettings(BaseModel):
     chunk_overlap: int = Field(24, ge=0, le=500, description="tokens shared by neighbouring chunks")
     embed_batch_size: int = Field(32, ge=1, le=1024)
     max_file_bytes: int = Field(20_000_000, ge=1, description="larger files are rejected")
+    title_context: bool = Field(
+        True, description="embed and keyword-index each chunk together with its document title"
+    )
 
 
 class EmbeddingSettings(BaseModel):
@@ -50,6 +53,9 @@ class RetrievalSettings(BaseModel):
     duplicate_similarity: float = Field(
         0.95, gt=0, le=1.01, description="drop a hit this similar to one already chosen"
     )
+    max_per_document: int = Field(
+        0, ge=0, le=100, description="chunks of one document in top-k while others wait; 0 = any"
+    )
     neighbours: int = Field(1, ge=0, le=5, description="chunks either side added as context")
 
     def options(self, mode: str | None = None) -> SearchOptions:
@@ -63,6 +69,7 @@ class RetrievalSettings(BaseModel):
             mmr_lambda=self.mmr_lambda,
             duplicate_similarity=self.duplicate_similarity,
             neighbours=self.neighbours,
+            max_per_document=self.max_per_document,
         )
 
 

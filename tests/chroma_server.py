@@ -45,6 +45,17 @@ def chroma_executable() -> Path:
     return exe
 
 
+def stop_process(proc: subprocess.Popen | None) -> None:
+    """Terminate a test server, killing it if it ignores that for 20 s."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class ChromaServer:
     """A real `chroma run --path TMP --port P --host 127.0.0.1`."""
 
@@ -113,13 +124,7 @@ class ChromaServer:
         return name
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 class ChromaTarget:

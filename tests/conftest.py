@@ -19,7 +19,7 @@ from ingest.embeddings import SentenceTransformerEmbedder
 from service.components import Components
 from service.schemas import ChatResponse
 from service.settings import Settings
-from tests.chroma_server import CHROMA, ChromaTarget, ragchat_env
+from tests.chroma_server import CHROMA, ChromaTarget, ragchat_env, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -153,13 +153,7 @@ class LlamaServer:
         raise RuntimeError("llama_cpp.server did not come up")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from service.components import Components
 from service.main import create_app
 from service.schemas import Message
+from service.settings import IngestSettings
 from tests.conftest import ARTICLE
 from tests.unit.test_loaders import make_pdf
 
@@ -206,3 +207,34 @@ def test_uploaded_tags_filter_search_and_show_in_listing(client: TestClient) -> 
     assert listed["kimchi.md"]["tags"] == ["food"]
     results = search(client, "grilled beef", filters={"tags": ["recipes"]})
     assert {r["source"] for r in results} == {"bulgogi.txt"}
+
+
+def test_document_title_gives_body_chunks_their_subject(
+    make_components: Callable[..., Components], tmp_path: Path
+) -> None:
+    folder = tmp_path / "titled"
+    folder.mkdir()
+    filler = " ".join(f"Paragraph {i} talks about weather, roads and schools." for i in range(60))
+    (folder / "beavers.md").write_text(
+        f"# Beavers return to Hampshire after 400 years\n\n{filler}\n\n"
+        "The animals were released into a fenced wetland last week.\n",
+        encoding="utf-8",
+    )
+    for i in range(12):  # a title word in half the chunks would carry no bm25 weight
+        (folder / f"note-{i}.md").write_text(f"# Note {i}\n\nRoadworks on street {i}.\n")
+
+    def body_hits(comps: Components, mode: str) -> list[str]:
+        hits = comps.retriever.search(
+            "Hampshire wetland release", collection="default", mode=mode, top_k=3
+        ).hits
+        return [h.text for h in hits if "released" in h.text]
+
+    titled = make_components()
+    titled.ingestor.ingest([folder], collection="default")
+    assert body_hits(titled, "keyword"), "the body chunk matches Hampshire through its title"
+    untitled = make_components(ingest=IngestSettings(title_context=False), data_dir=tmp_path / "u")
+    untitled.ingestor.ingest([folder], collection="default")
+    keyword = untitled.index.docs.keyword_search(
+        "default", "Hampshire", limit=10, document_ids=None
+    )
+    assert all("released" not in chunk.text for chunk, _ in keyword)

@@ -32,4 +32,5 @@ def test_env_example_lists_every_setting_with_its_default() -> None:
         if obj is None or obj == "":
             assert value == "", key
         else:
-            assert str(obj) in (value, value.lstrip("./")), key
+            shown = str(obj).lower() if isinstance(obj, bool) else str(obj)
+            assert shown in (value, value.lstrip("./")), key

@@ -114,3 +114,27 @@ def test_filters_build_sql_with_any_of_semantics() -> None:
     assert "json_each" in where
     assert "doc_date >= ?" in where
     assert args == ["a.txt", "b.txt", "x", 1.0]
+
+
+def test_select_diverse_caps_chunks_per_document_then_fills_up() -> None:
+    order = ["a1", "a2", "a3", "b1", "c1"]
+    relevance = {"a1": 5.0, "a2": 4.0, "a3": 3.0, "b1": 2.0, "c1": 1.0}
+    groups = {"a1": "a", "a2": "a", "a3": "a", "b1": "b", "c1": "c"}
+    common = {"mmr_lambda": 1.0, "duplicate_similarity": 1.1, "group_of": groups}
+    assert select_diverse(order, relevance, {}, top_k=3, per_group=1, **common) == [
+        "a1",
+        "b1",
+        "c1",
+    ]
+    # Fewer documents than slots: the cap gives way rather than leave slots empty.
+    assert select_diverse(order, relevance, {}, top_k=4, per_group=1, **common) == [
+        "a1",
+        "b1",
+        "c1",
+        "a2",
+    ]
+    assert select_diverse(order, relevance, {}, top_k=3, per_group=0, **common) == [
+        "a1",
+        "a2",
+        "a3",
+    ]
