@@ -120,7 +120,7 @@ class Ingestor:
         chunk_overlap: int,
         batch_size: int,
         max_file_bytes: int,
-        title_context: bool = True,
+        title_context: bool = False,
     ) -> None:
         self.index = index
         self.title_context = title_context

@@ -22,7 +22,7 @@ class IngestSettings(BaseModel):
     embed_batch_size: int = Field(32, ge=1, le=1024)
     max_file_bytes: int = Field(20_000_000, ge=1, description="larger files are rejected")
     title_context: bool = Field(
-        True, description="embed and keyword-index each chunk together with its document title"
+        False, description="embed and keyword-index each chunk together with its document title"
     )
 
 

@@ -12,6 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# A loaded 2-core CI machine can take longer than Playwright's 5 s default to render.
+expect.set_options(timeout=30_000)
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -36,7 +38,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, served_article: str) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     pg = context.new_page()
-    pg.goto(served_article)
+    pg.goto(served_article, wait_until="networkidle")
     yield pg
     context.close()
 
@@ -92,7 +94,7 @@ def test_conversation_survives_a_reload(page: Page) -> None:
 def test_phone_width_has_no_horizontal_scroll(browser: Browser, served_article: str) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844})
     pg = context.new_page()
-    pg.goto(served_article)
+    pg.goto(served_article, wait_until="networkidle")
     ask(pg, "Who signed the joint statement?")
     pg.locator(".msg.assistant .chip").last.click()
     expect(pg.locator("#source-text mark")).to_be_visible()

@@ -229,7 +229,7 @@ def test_document_title_gives_body_chunks_their_subject(
         ).hits
         return [h.text for h in hits if "released" in h.text]
 
-    titled = make_components()
+    titled = make_components(ingest=IngestSettings(title_context=True))
     titled.ingestor.ingest([folder], collection="default")
     assert body_hits(titled, "keyword"), "the body chunk matches Hampshire through its title"
     untitled = make_components(ingest=IngestSettings(title_context=False), data_dir=tmp_path / "u")
