@@ -2,8 +2,9 @@
 
 Every search result of the three weeks in ../shared/datasets/realtimeqa becomes one file
 (664 scraped news pages), all ingested into one collection. Then each question whose gold
-answer appears verbatim (case-insensitive, as a whole phrase) in some page asks `POST /v1/search` for its top
-5; it counts when one of those pages holds the answer. Throughput is printed against a
+answer appears verbatim (case-insensitive, as a whole phrase) in some page asks
+`POST /v1/search` for its top 5; it counts when one of those pages holds the answer.
+Throughput is printed against a
 baseline of embedding a fixed sample of the same chunk texts alone, in the same process.
 
 Usage: python benchmarks/bench_realtimeqa.py [--no-baseline] [--modes dense,hybrid] [--workdir D]
@@ -97,8 +98,7 @@ def main() -> None:
                 f" pipeline/baseline ratio {rate / base:.2f}"
             )
         holders = {
-            q: {name for name, text in pages.items() if holds(a, text)}
-            for q, a in questions
+            q: {name for name, text in pages.items() if holds(a, text)} for q, a in questions
         }
         answerable = [(q, a) for q, a in questions if holders[q]]
         print(f"{len(answerable)}/{len(questions)} questions have their answer verbatim in a page")
