@@ -121,9 +121,13 @@ class ChatService:
 
     def locate(self, citations: list[Citation], collection: str) -> list[Citation]:
         """Add the page or section each quote starts in, from the loader's regions."""
+        docs = {
+            doc_id: self.index.document_text(collection, doc_id)
+            for doc_id in {c.document_id for c in citations}
+        }
         located = []
         for c in citations:
-            doc = self.index.document_text(collection, c.document_id)
+            doc = docs[c.document_id]
             where = metadata_at(doc.regions, c.start) if doc else {}
             page, section = where.get("page"), where.get("section")
             located.append(

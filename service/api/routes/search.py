@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from fastapi import APIRouter
@@ -40,24 +41,8 @@ async def search(
         query=body.query,
         mode=mode,
         results=[
-            SearchResult(
-                rank=rank,
-                chunk_id=h.chunk_id,
-                document_id=h.document_id,
-                source=h.source,
-                title=h.title,
-                text=h.text,
-                score=round(h.score, 6),
-                keyword_score=round(h.keyword_score, 6),
-                fused_score=round(h.fused_score, 6),
-                start=h.start,
-                end=h.end,
-                metadata=h.metadata,
-                context=h.context,
-                context_start=h.context_start,
-                context_end=h.context_end,
-            )
-            for rank, h in enumerate(found.hits, start=1)
+            SearchResult(rank=rank, **dataclasses.asdict(hit))
+            for rank, hit in enumerate(found.hits, start=1)
         ],
         timings_ms={"search": elapsed},
     )
