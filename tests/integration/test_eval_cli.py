@@ -15,6 +15,7 @@ import pytest
 
 from tests.chroma_server import ragchat_env
 from tests.conftest import ROOT, SHARED, LlamaServer
+from tests.integration.test_cli import run
 
 EVAL_SET = ROOT / "evals" / "datasets" / "joint-statement.jsonl"
 XQUAD = SHARED / "datasets" / "xquad" / "xquad.en.json"
@@ -23,16 +24,7 @@ XQUAD = SHARED / "datasets" / "xquad" / "xquad.en.json"
 def ragchat(
     *args: str, tmp: Path, timeout: float = 600, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
-    env = ragchat_env(tmp / "data", **extra_env)
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run(list(args), ragchat_env(tmp / "data", **extra_env), timeout=timeout)
 
 
 def test_eval_writes_reports_and_gates(tmp_path: Path) -> None:
