@@ -122,9 +122,11 @@ def evaluate(
     settings: Settings,
     judge: bool | None = None,
     shared_index: bool = False,
+    api_key: str | None = None,
 ) -> None:
     """judge: True/False forces the ragas judge on/off, None decides from the settings.
     shared_index: RGB questions see every question's passages instead of only their own.
+    api_key: sent as a Bearer token to a --url service that sets RAGCHAT_API_KEYS.
     """
     if llm:
         settings = settings.model_copy(update={"llm": llm})
@@ -155,7 +157,11 @@ def evaluate(
         err.print(f"[bold]{evalset.name}[/bold]: {docs} documents, {len(items)} questions")
         with (
             target_for(
-                evalset, settings=settings, url=url, isolated=rgb and not shared_index
+                evalset,
+                settings=settings,
+                url=url,
+                isolated=rgb and not shared_index,
+                api_key=api_key,
             ) as target,
             Progress(
                 TextColumn("[bold]asking and judging" if judged else "[bold]asking"),

@@ -126,6 +126,10 @@ class InProcessTarget:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class TargetAuthError(RuntimeError):
+    """The service wants an API key that was not given, or refused the one given."""
+
+
 class HttpTarget:
     """A running ragchat: documents are uploaded to a collection, questions go to /v1/chat
     and /v1/search; citations are judged here with the offline embedding judge."""
@@ -139,32 +143,46 @@ class HttpTarget:
         settings: Settings,
         embedder: Any = None,
         isolated: bool = False,
+        api_key: str | None = None,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
-        self.client = httpx.Client(base_url=url.rstrip("/"), timeout=300)
+        self.url = url
+        self.api_key = api_key
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.client = httpx.Client(base_url=url.rstrip("/"), timeout=300, headers=headers)
         self.collection = collection
         self.isolated = isolated
         self.by_name: dict[str, str] = {}
         self.name_of: dict[str, str] = {}
         for doc in evalset.documents:
-            r = self.client.post(
+            self._post(
                 "/v1/documents",
                 params={"collection": collection},
                 files={"file": (doc.name, doc.text.encode())},
             )
-            r.raise_for_status()
             self.by_name[doc.name] = doc.id
             self.name_of[doc.id] = doc.name
         exts = set(supported_extensions())
         for path in evalset.corpus_paths:
             for f in [path] if path.is_file() else sorted(path.rglob("*")):
                 if f.is_file() and f.suffix.lower() in exts:
-                    self.client.post(
+                    self._post(
                         "/v1/documents",
                         params={"collection": collection},
                         files={"file": (f.name, f.read_bytes())},
-                    ).raise_for_status()
+                    )
+
+    def _post(self, path: str, **kwargs: Any) -> httpx.Response:
+        r = self.client.post(path, **kwargs)
+        if r.status_code == 401:
+            problem = "refused the API key" if self.api_key else "needs an API key"
+            raise TargetAuthError(
+                f"{self.url} {problem}: pass --api-key or set RAGCHAT_API_KEY "
+                "to one of the server's RAGCHAT_API_KEYS"
+            )
+        r.raise_for_status()
+        return r
 
     @property
     def embedder(self) -> Embedder:
@@ -187,14 +205,11 @@ class HttpTarget:
         body: dict[str, Any] = {"messages": messages, "collection": self.collection}
         if self.isolated and item.passages:
             body["filters"] = {"source": [self.name_of[p] for p in item.passages]}
-        r = self.client.post("/v1/chat", json=body)
-        r.raise_for_status()
-        response = ChatResponse.model_validate(r.json())
+        response = ChatResponse.model_validate(self._post("/v1/chat", json=body).json())
         query = {"query": item.question, "collection": self.collection, "top_k": RETRIEVAL_DEPTH}
         if "filters" in body:
             query["filters"] = body["filters"]
-        found = self.client.post("/v1/search", json=query)
-        found.raise_for_status()
+        found = self._post("/v1/search", json=query)
         ranked = [
             (self.by_name.get(hit["source"], hit["source"]), hit["text"])
             for hit in found.json()["results"]
@@ -217,6 +232,7 @@ def target_for(
     url: str | None,
     embedder: Any = None,
     isolated: bool = False,
+    api_key: str | None = None,
 ) -> Iterator[InProcessTarget | HttpTarget]:
     target: InProcessTarget | HttpTarget
     if url:
@@ -228,6 +244,7 @@ def target_for(
             settings=settings,
             embedder=embedder,
             isolated=isolated,
+            api_key=api_key,
         )
     else:
         target = InProcessTarget(evalset, settings, embedder, isolated=isolated)

@@ -36,6 +36,30 @@ def convex(scores: Sequence[Mapping[str, float]], *, weights: Sequence[float]) -
     return fused
 
 
+def boost_by_group(
+    scores: Mapping[str, float], group_of: Mapping[str, str], *, weight: float, depth: int = 2
+) -> dict[str, float]:
+    """Each score plus `weight` times the `depth` best scores of the other items in its group.
+
+    A document with several matching passages is more likely about the question than one
+    with a single lucky match. The order inside a group never changes: every member gains
+    from the same best scores, and the best member gains least relative to its own score.
+    """
+    if weight <= 0:
+        return dict(scores)
+    members: dict[str, list[float]] = {}
+    for key, value in scores.items():
+        members.setdefault(group_of.get(key, key), []).append(value)
+    for values in members.values():
+        values.sort(reverse=True)
+    boosted: dict[str, float] = {}
+    for key, value in scores.items():
+        best = members[group_of.get(key, key)][: depth + 1]
+        others = sum(best) - (value if value in best else best[-1])
+        boosted[key] = value + weight * others
+    return boosted
+
+
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b, strict=True))
     na = math.sqrt(sum(x * x for x in a))

@@ -15,11 +15,11 @@ from ingest.embeddings import Embedder
 from ingest.filters import InvalidFilterError, parse_date
 from ingest.index import Index, check_collection
 from ingest.loaders import (
-    FileTooLargeError,
     Region,
     UnsupportedFileError,
-    load_file,
+    load_bytes,
     metadata_at,
+    read_limited,
     supported_extensions,
 )
 from ingest.sentences import sentence_spans
@@ -137,12 +137,7 @@ class Ingestor:
         self, path: Path, collection: str, tags: list[str] | None = None
     ) -> Prepared | None:
         """None when the stored version is already current (its tags are updated in place)."""
-        size = path.stat().st_size
-        if size > self.max_file_bytes:
-            raise FileTooLargeError(
-                f"{path.name}: {size} bytes exceeds the limit of {self.max_file_bytes}"
-            )
-        data = path.read_bytes()
+        data = read_limited(path, max_bytes=self.max_file_bytes)
         content_hash = hashlib.sha256(data).hexdigest()
         version = f"{content_hash[:16]}{self.fingerprint}"
         document_id = document_id_for(path)
@@ -151,7 +146,7 @@ class Ingestor:
             if tags is not None and sorted(set(tags)) != existing.tags:
                 self.index.docs.set_tags(collection, document_id, tags)
             return None
-        loaded = load_file(path, max_bytes=self.max_file_bytes)
+        loaded = load_bytes(data, path.name)
         kept = keep_spans(loaded.text)
         chunks = chunk_text(loaded.text, kept, splitter=self.splitter)
         if not chunks:

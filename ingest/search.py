@@ -1,8 +1,9 @@
-"""Hybrid search: dense (Chroma) and keyword (FTS5 bm25) candidates fused by rank.
+"""Hybrid search: dense (Chroma) and keyword (FTS5 bm25) candidates, fused.
 
-Each side finds candidates on its own; reciprocal rank fusion orders their union, then a
-diversity pass keeps top-k from being copies of one paragraph, and each hit is widened
-with its neighbouring chunks for context.
+Each side finds candidates on its own; a convex sum of max-scaled scores (or reciprocal
+rank fusion) orders their union, and each chunk gains a share of its document's other
+matching chunks. A diversity pass then keeps top-k from being copies of one paragraph or
+one document, and each hit is widened with its neighbouring chunks for context.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Literal
 from ingest.chunkstore import StoredChunk
 from ingest.docstore import DocStore
 from ingest.filters import SearchFilters
-from ingest.fusion import convex, cosine, rrf, select_diverse
+from ingest.fusion import boost_by_group, convex, cosine, rrf, select_diverse
 from ingest.vectorstore import VectorStore
 
 SearchMode = Literal["hybrid", "dense", "keyword"]
@@ -31,7 +32,8 @@ class SearchOptions:
     mmr_lambda: float = 1.0
     duplicate_similarity: float = 0.95
     neighbours: int = 1
-    max_per_document: int = 0
+    max_per_document: int = 1
+    document_boost: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def search(
     else:
         dense_side = {cid: dense_score[cid] for cid in dense_ids}
         fused = convex([dense_side, keyword_score], weights=weights)
+    group_of = {cid: chunk.document_id for cid, chunk in chunks.items()}
+    fused = boost_by_group(fused, group_of, weight=opts.document_boost)
     order = sorted(fused, key=lambda cid: -fused[cid])
     chosen = select_diverse(
         order,
@@ -133,7 +137,7 @@ def search(
         top_k=top_k,
         mmr_lambda=opts.mmr_lambda,
         duplicate_similarity=opts.duplicate_similarity,
-        group_of={cid: chunk.document_id for cid, chunk in chunks.items()},
+        group_of=group_of,
         per_group=opts.max_per_document,
     )
     return [

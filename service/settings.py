@@ -54,7 +54,13 @@ class RetrievalSettings(BaseModel):
         0.95, gt=0, le=1.01, description="drop a hit this similar to one already chosen"
     )
     max_per_document: int = Field(
-        0, ge=0, le=100, description="chunks of one document in top-k while others wait; 0 = any"
+        1, ge=0, le=100, description="chunks of one document in top-k while others wait; 0 = any"
+    )
+    document_boost: float = Field(
+        0.1,
+        ge=0,
+        lt=1,
+        description="share of the two best other chunks of a hit's document added to its score",
     )
     neighbours: int = Field(1, ge=0, le=5, description="chunks either side added as context")
 
@@ -70,6 +76,7 @@ class RetrievalSettings(BaseModel):
             duplicate_similarity=self.duplicate_similarity,
             neighbours=self.neighbours,
             max_per_document=self.max_per_document,
+            document_boost=self.document_boost,
         )
 
 
@@ -147,6 +154,9 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     llamacpp_model: str = Field("", description="path of a GGUF file for the llamacpp answerer")
     log_level: str = "INFO"
+    api_keys: SecretStr | None = Field(
+        None, description="comma-separated; when set, every /v1 route needs a Bearer key"
+    )
 
     ingest: IngestSettings = IngestSettings()
     embeddings: EmbeddingSettings = EmbeddingSettings()

@@ -69,7 +69,7 @@ def make_components(
 
     def make(**overrides: object) -> Components:
         data = tmp_path / "data"
-        kwargs = {"data_dir": data, **CHROMA.settings(data), **overrides}
+        kwargs = {"data_dir": data, "api_keys": None, **CHROMA.settings(data), **overrides}
         settings = Settings(_env_file=None, **kwargs)  # type: ignore[call-arg]
         comps = Components(settings)
         comps.__dict__["embedder"] = embedder
@@ -196,20 +196,39 @@ def ragchat_server(env: dict[str, str], log: Path | None = None) -> Iterator[str
             out.close()  # type: ignore[union-attr]
 
 
-@pytest.fixture(scope="module")
-def served_article(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def serve_article(data_dir: Path, **extra_env: str) -> Iterator[str]:
     """`ragchat serve` over a data dir holding the sample article (extractive answerer)."""
-    env = ragchat_env(tmp_path_factory.mktemp("served"))
-    for var in ("RAGCHAT_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+    env = ragchat_env(data_dir)
+    for var in ("RAGCHAT_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL", "RAGCHAT_API_KEYS"):
         env.pop(var, None)
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "service.cli", "ingest", str(ARTICLE)],
         env=env,
         cwd=ROOT,
-        check=True,
         capture_output=True,
+        text=True,
     )
-    with ragchat_server(env) as url:
+    if done.returncode:
+        raise RuntimeError(f"ragchat ingest failed:\n{done.stderr[-4000:]}")
+    with ragchat_server({**env, **extra_env}) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def served_article(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve_article(tmp_path_factory.mktemp("served")) as url:
+        yield url
+
+
+API_KEY = "rk-test-7c1d9e"
+
+
+@pytest.fixture(scope="session")
+def served_article_with_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same, with RAGCHAT_API_KEYS holding API_KEY and one other key."""
+    keys = f"rk-other-key, {API_KEY}"
+    with serve_article(tmp_path_factory.mktemp("served-key"), RAGCHAT_API_KEYS=keys) as url:
         yield url
 
 

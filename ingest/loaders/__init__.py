@@ -14,8 +14,10 @@ from ingest.loaders.base import (
     Region,
     UnsupportedFileError,
     UnsupportedTypeError,
+    load_bytes,
     load_file,
     metadata_at,
+    read_limited,
     register,
     supported_extensions,
 )
@@ -30,8 +32,10 @@ __all__ = [
     "UnsupportedFileError",
     "UnsupportedTypeError",
     "decode_text",
+    "load_bytes",
     "load_file",
     "metadata_at",
+    "read_limited",
     "register",
     "supported_extensions",
 ]

@@ -98,20 +98,37 @@ def first_line_title(text: str, fallback: str) -> str:
     return fallback
 
 
-def load_file(path: Path, *, max_bytes: int) -> LoadedDocument:
-    loader = _LOADERS.get(path.suffix.lower())
-    if loader is None:
-        raise UnsupportedTypeError(
-            f"{path.name}: unsupported file type {path.suffix or '(none)'}; "
-            f"supported: {', '.join(supported_extensions())}"
-        )
+def read_limited(path: Path, *, max_bytes: int) -> bytes:
+    """The file's bytes, refused before reading when it exceeds the size limit."""
     size = path.stat().st_size
     if size > max_bytes:
         raise FileTooLargeError(f"{path.name}: {size} bytes exceeds the limit of {max_bytes}")
-    data = path.read_bytes()
+    return path.read_bytes()
+
+
+def loader_for(name: str) -> Loader:
+    """The loader for a file name's extension, or a clear error listing the supported ones."""
+    suffix = Path(name).suffix
+    loader = _LOADERS.get(suffix.lower())
+    if loader is None:
+        raise UnsupportedTypeError(
+            f"{name}: unsupported file type {suffix or '(none)'}; "
+            f"supported: {', '.join(supported_extensions())}"
+        )
+    return loader
+
+
+def load_bytes(data: bytes, name: str) -> LoadedDocument:
+    """Text and metadata of a file's bytes, by the extension of `name`."""
+    loader = loader_for(name)
     if not data.strip():
-        raise EmptyDocumentError(f"{path.name}: {EMPTY_MESSAGE}")
-    doc = loader(data, path.name)
+        raise EmptyDocumentError(f"{name}: {EMPTY_MESSAGE}")
+    doc = loader(data, name)
     if not doc.text.strip():
-        raise EmptyDocumentError(f"{path.name}: {EMPTY_MESSAGE}")
+        raise EmptyDocumentError(f"{name}: {EMPTY_MESSAGE}")
     return doc
+
+
+def load_file(path: Path, *, max_bytes: int) -> LoadedDocument:
+    loader_for(path.name)  # an unsupported type is refused before reading
+    return load_bytes(read_limited(path, max_bytes=max_bytes), path.name)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from service.components import Components
+from service.metrics import Metrics
 from service.settings import Settings
 
 
@@ -18,5 +19,10 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.components.settings  # type: ignore[no-any-return]
 
 
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics  # type: ignore[no-any-return]
+
+
 ComponentsDep = Annotated[Components, Depends(get_components)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]

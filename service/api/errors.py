@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 _TYPES = {
     400: "invalid_request_error",
-    401: "authentication_error",
+    401: "unauthorized",
     404: "not_found_error",
     405: "method_not_allowed",
     413: "request_too_large",
@@ -27,9 +27,30 @@ _TYPES = {
 }
 
 
-def error_response(status: int, message: str, type_: str | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, type_: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     kind = type_ or _TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return JSONResponse(status_code=status, content={"error": {"type": kind, "message": message}})
+    return JSONResponse(
+        status_code=status, content={"error": {"type": kind, "message": message}}, headers=headers
+    )
+
+
+def classify(exc: BaseException) -> tuple[int, str | None]:
+    """The status and error type a domain exception leaves with (None: by status)."""
+    if isinstance(exc, RagchatError):
+        return exc.status, exc.type
+    if isinstance(exc, InvalidCollectionError):
+        return 400, None
+    if isinstance(exc, InvalidFilterError):
+        return 422, None
+    if isinstance(exc, UnsupportedTypeError):
+        return 415, None
+    if isinstance(exc, FileTooLargeError):
+        return 413, None
+    if isinstance(exc, UnsupportedFileError):
+        return 422, "unreadable_document"
+    return 500, "server_error"
 
 
 def _describe(exc: RequestValidationError) -> str:
@@ -49,25 +70,12 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(exc.status_code, str(exc.detail))
 
-    @app.exception_handler(InvalidCollectionError)
-    async def _collection(_: Request, exc: InvalidCollectionError) -> JSONResponse:
-        return error_response(400, str(exc))
+    async def _domain(_: Request, exc: Exception) -> JSONResponse:
+        status, kind = classify(exc)
+        return error_response(status, str(exc), kind)
 
-    @app.exception_handler(InvalidFilterError)
-    async def _filter(_: Request, exc: InvalidFilterError) -> JSONResponse:
-        return error_response(422, str(exc))
-
-    @app.exception_handler(UnsupportedFileError)
-    async def _file(_: Request, exc: UnsupportedFileError) -> JSONResponse:
-        if isinstance(exc, UnsupportedTypeError):
-            return error_response(415, str(exc))
-        if isinstance(exc, FileTooLargeError):
-            return error_response(413, str(exc))
-        return error_response(422, str(exc), "unreadable_document")
-
-    @app.exception_handler(RagchatError)
-    async def _domain(_: Request, exc: RagchatError) -> JSONResponse:
-        return error_response(exc.status, str(exc), exc.type)
+    for domain in (InvalidCollectionError, InvalidFilterError, UnsupportedFileError, RagchatError):
+        app.add_exception_handler(domain, _domain)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

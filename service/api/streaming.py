@@ -1,4 +1,4 @@
-"""Driving a chat stream (a sync generator) from async routes."""
+"""Driving a chat stream (a sync generator) from async routes, and counting how it ended."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections.abc import Generator
 
 from starlette.concurrency import run_in_threadpool
 
+from service.api.errors import classify
 from service.chat import Delta
+from service.metrics import Metrics
 from service.schemas import ChatResponse
 
 Item = Delta | ChatResponse
@@ -25,3 +27,33 @@ async def prefetch(it: Items) -> Item | None:
     except BaseException:
         it.close()
         raise
+
+
+def observed(it: Items, metrics: Metrics) -> Items:
+    """The same items; the turn is counted as answered, refused, failed or cancelled."""
+    finished = False
+    try:
+        for item in it:
+            if isinstance(item, ChatResponse):
+                finished = True
+                metrics.chat_answered(item)
+            yield item
+    except Exception as exc:
+        finished = True
+        metrics.chat_failed(exc, status=classify(exc)[0])
+        raise
+    finally:
+        it.close()
+        if not finished:
+            metrics.chat_cancelled()
+
+
+def final(it: Items) -> ChatResponse:
+    """Run a turn to its response (the non-streaming routes)."""
+    try:
+        for item in it:
+            if isinstance(item, ChatResponse):
+                return item
+    finally:
+        it.close()
+    raise RuntimeError("chat stream ended without a response")

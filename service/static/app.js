@@ -20,7 +20,7 @@ function load() {
 function scrollDown() { const log = $("log"); log.scrollTop = log.scrollHeight; }
 
 async function api(path, options = {}) {
-  const res = await fetch(path, options);
+  const res = await send(path, options);
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;
     try { message = (await res.json()).error.message; } catch (_) { /* not JSON */ }
@@ -145,7 +145,7 @@ async function ask(question) {
   const body = { messages: [user], collection: state.collection, stream: true };
   if (state.conversation) body.conversation_id = state.conversation;
   try {
-    const res = await fetch("/v1/chat", {
+    const res = await send("/v1/chat", {
       method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
     });
     if (!res.ok) {

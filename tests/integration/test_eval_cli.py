@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.chroma_server import ragchat_env
-from tests.conftest import ROOT, SHARED, LlamaServer
+from tests.conftest import API_KEY, ROOT, SHARED, LlamaServer
 from tests.integration.test_cli import run
 
 EVAL_SET = ROOT / "evals" / "datasets" / "joint-statement.jsonl"
@@ -120,6 +120,23 @@ def test_eval_over_http_against_a_running_service(served_article: str, tmp_path:
     assert report["metrics"]["retrieval.recall@5"] >= 0.75
     assert report["metrics"]["citation.recall"] >= 0.75
     assert report["metrics"]["citation.precision"] >= 0.75
+
+
+def test_eval_over_http_sends_the_api_key(served_article_with_key: str, tmp_path: Path) -> None:
+    out = tmp_path / "rep-key"
+    args = ("eval", str(EVAL_SET), "--url", served_article_with_key, "--limit", "2")
+    r = ragchat(*args, "--out", str(out), tmp=tmp_path)
+    assert r.returncode == 2
+    said = " ".join(r.stderr.split())  # rich wraps long lines
+    assert "needs an API key: pass --api-key or set RAGCHAT_API_KEY" in said
+    r = ragchat(*args, "--out", str(out), "--api-key", "wrong", tmp=tmp_path)
+    assert r.returncode == 2
+    assert "refused the API key" in " ".join(r.stderr.split())
+    r = ragchat(*args, "--out", str(out), tmp=tmp_path, RAGCHAT_API_KEY=API_KEY)
+    assert r.returncode == 0, r.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["metrics"]["answer.em_recall"] >= 0.5
+    assert API_KEY not in (out / "report.json").read_text()
 
 
 def test_eval_judges_answers_with_ragas_on_a_real_model_server(

@@ -183,6 +183,9 @@ def test_client_disconnect_stops_generation(
         assert re.search(r"stream (closed by client|cancelled) after \d+ deltas", text), text[
             -2000:
         ]
+        metrics = httpx.get(f"{url}/metrics").text
+        assert 'ragchat_chat_answers_total{outcome="cancelled"} 1.0' in metrics
+        assert 'ragchat_chat_answers_total{outcome="answered"} 0.0' in metrics
 
 
 class GarbageHandler(BaseHTTPRequestHandler):
@@ -212,7 +215,9 @@ def test_garbage_from_the_model_server_gives_502(
         comps = openai_components(make_components, article_dir, url)
         with TestClient(create_app(components=comps)) as client:
             r = client.post("/v1/chat", json={"messages": [{"role": "user", "content": QUESTION}]})
+            metrics = client.get("/metrics").text
         assert r.status_code == 502, r.text
+        assert 'ragchat_llm_errors_total{type="llm_bad_response"} 1.0' in metrics
         assert r.json()["error"]["type"] == "llm_bad_response"
     finally:
         server.shutdown()

@@ -7,6 +7,8 @@ import openai
 import pytest
 from openai import OpenAI
 
+from tests.conftest import API_KEY
+
 
 @pytest.fixture(scope="module")
 def client(served_article: str) -> OpenAI:
@@ -86,3 +88,21 @@ def test_langchain_chat_openai_works_unchanged(served_article: str) -> None:
     assert "Jung Pak" in str(reply.content)
     streamed = "".join(str(c.content) for c in llm.stream("When did Putin visit Pyongyang?"))
     assert "June 19-20" in streamed
+
+
+def test_api_keys_work_with_the_official_client(served_article_with_key: str) -> None:
+    base = f"{served_article_with_key}/v1"
+    question = [{"role": "user", "content": "Who signed the joint statement?"}]
+    client = OpenAI(base_url=base, api_key=API_KEY, max_retries=0)
+    r = client.chat.completions.create(model="default", messages=question)
+    assert "Namazu Hiroyuki" in (r.choices[0].message.content or "")
+    streamed = client.chat.completions.create(model="default", messages=question, stream=True)
+    assert "Jung Pak" in "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+    for key in ("wrong-key", f"{API_KEY}-x"):
+        wrong = OpenAI(base_url=base, api_key=key, max_retries=0)
+        with pytest.raises(openai.AuthenticationError) as info:
+            wrong.chat.completions.create(model="default", messages=question)
+        assert info.value.status_code == 401
+        assert "not valid" in str(info.value)
+        with pytest.raises(openai.AuthenticationError):
+            wrong.models.list()

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.conftest import API_KEY
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # A loaded 2-core CI machine can take longer than Playwright's 5 s default to render.
 expect.set_options(timeout=30_000)
@@ -117,3 +119,30 @@ def test_documents_panel_lists_uploads_and_deletes(page: Page, tmp_path: Path) -
     page.click("button[aria-label='Delete harbour-notes.md']")
     expect(page.locator("#docs-status")).to_contain_text("Deleted harbour-notes.md")
     expect(page.locator("#doc-list")).not_to_contain_text("harbour-notes.md")
+
+
+def test_page_asks_for_the_api_key_and_keeps_it_for_the_tab(
+    browser: Browser, served_article_with_key: str
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    pg.goto(served_article_with_key, wait_until="networkidle")
+    form = pg.locator("#key-form")
+    expect(form).to_be_visible()
+    expect(pg.locator("#key-state")).to_have_text("This server needs an API key.")
+    pg.fill("#api-key", "not-the-key")
+    pg.keyboard.press("Enter")
+    expect(pg.locator("#key-state")).to_contain_text("not accepted")
+    pg.fill("#api-key", API_KEY)
+    pg.click("#key-form button[type=submit]")
+    expect(form).to_be_hidden()
+    expect(pg.locator("#collection")).to_have_value("default")
+    ask(pg, "Who signed the joint statement?")
+    expect(pg.locator(".msg.assistant").last).to_contain_text("Namazu Hiroyuki")
+    assert pg.evaluate("sessionStorage.getItem('ragchat:api-key')") == API_KEY
+    pg.reload(wait_until="networkidle")
+    expect(pg.locator(".msg.assistant .chip").last).to_be_visible()
+    pg.locator(".msg.assistant .chip").last.click()
+    expect(pg.locator("#source-text mark")).to_be_visible()
+    expect(form).to_be_hidden()
+    context.close()

@@ -8,7 +8,7 @@ import pytest
 from ingest import chunkstore
 from ingest.chunkstore import StoredChunk, match_expression
 from ingest.filters import InvalidFilterError, SearchFilters, parse_date
-from ingest.fusion import convex, rrf, select_diverse
+from ingest.fusion import boost_by_group, convex, rrf, select_diverse
 from ingest.search import _merge
 
 
@@ -138,3 +138,17 @@ def test_select_diverse_caps_chunks_per_document_then_fills_up() -> None:
         "a2",
         "a3",
     ]
+
+
+def test_boost_by_group_lifts_documents_with_several_matches_and_keeps_their_order() -> None:
+    scores = {"a1": 0.9, "b1": 0.8, "b2": 0.7, "b3": 0.6, "b4": 0.5}
+    groups = {"a1": "a", "b1": "b", "b2": "b", "b3": "b", "b4": "b"}
+    boosted = boost_by_group(scores, groups, weight=0.2)
+    # a1 has no siblings; b1 gains 0.2 x (0.7 + 0.6): only the two best others count.
+    assert boosted["a1"] == 0.9
+    assert boosted["b1"] == pytest.approx(0.8 + 0.2 * (0.7 + 0.6))
+    assert boosted["b4"] == pytest.approx(0.5 + 0.2 * (0.8 + 0.7))
+    assert boosted["b1"] > boosted["a1"]
+    b_order = sorted((k for k in boosted if k.startswith("b")), key=lambda k: -boosted[k])
+    assert b_order == ["b1", "b2", "b3", "b4"]
+    assert boost_by_group(scores, groups, weight=0.0) == scores

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import ComponentsDep, SettingsDep
-from service.api.streaming import Item, Items, next_or_none, prefetch
+from service.api.deps import ComponentsDep, MetricsDep, SettingsDep
+from service.api.streaming import Item, Items, final, next_or_none, observed, prefetch
 from service.chat import Delta
 from service.errors import BadRequestError, RagchatError
 from service.schemas import ChatRequest, ChatResponse, ErrorResponse
@@ -64,7 +64,11 @@ async def _events(request: Request, it: Items, first: Item | None) -> AsyncItera
     },
 )
 async def chat(
-    body: ChatRequest, request: Request, components: ComponentsDep, settings: SettingsDep
+    body: ChatRequest,
+    request: Request,
+    components: ComponentsDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
 ) -> ChatResponse | EventSourceResponse:
     limits = settings.server
     if len(body.messages) > limits.max_messages:
@@ -73,20 +77,14 @@ async def chat(
         raise BadRequestError(f"a message exceeds {limits.max_message_chars} characters")
     collection = body.collection or settings.collection
     filters = body.filters.to_search() if body.filters else None
-    if not body.stream:
-        return await run_in_threadpool(
-            components.chat.chat,
-            messages=body.messages,
-            collection=collection,
-            conversation_id=body.conversation_id,
-            top_k=body.top_k,
-            filters=filters,
-        )
-    it = components.chat.stream(
+    turn = components.chat.stream(
         messages=body.messages,
         collection=collection,
         conversation_id=body.conversation_id,
         top_k=body.top_k,
         filters=filters,
     )
+    it = observed(turn, metrics)
+    if not body.stream:
+        return await run_in_threadpool(final, it)
     return EventSourceResponse(_events(request, it, await prefetch(it)), ping=15)

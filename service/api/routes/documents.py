@@ -9,7 +9,7 @@ from ingest.docstore import DocumentRecord
 from ingest.index import check_collection
 from ingest.uploads import delete_document as delete_stored_document
 from ingest.uploads import store_upload
-from service.api.deps import ComponentsDep, SettingsDep
+from service.api.deps import ComponentsDep, MetricsDep, SettingsDep
 from service.errors import NotFoundError
 from service.schemas import (
     DocumentDetail,
@@ -81,6 +81,7 @@ async def upload_document(
     file: UploadFile,
     components: ComponentsDep,
     settings: SettingsDep,
+    metrics: MetricsDep,
     collection: str | None = CollectionQuery,
     tags: Annotated[
         list[str] | None, Form(description="tags for filters; repeat the field or use commas")
@@ -97,6 +98,7 @@ async def upload_document(
         uploads_dir=settings.data_dir / "uploads",
         tags=tag_list or None,
     )
+    metrics.uploaded(status=result.status, chunks=result.chunks)
     return UploadResponse(**result.__dict__, collection=collection or settings.collection)
 
 
@@ -109,6 +111,7 @@ def delete_document(
     document_id: str,
     components: ComponentsDep,
     settings: SettingsDep,
+    metrics: MetricsDep,
     collection: str | None = CollectionQuery,
 ) -> None:
     name = collection or settings.collection
@@ -120,3 +123,4 @@ def delete_document(
     )
     if deleted is None:
         raise NotFoundError(f"no document {document_id!r} in collection {name!r}")
+    metrics.document_deleted()

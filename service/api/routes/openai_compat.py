@@ -14,7 +14,7 @@ from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from ingest.tokenizer import count_tokens
-from service.api.deps import ComponentsDep, SettingsDep
+from service.api.deps import ComponentsDep, MetricsDep, SettingsDep
 from service.api.openai_schemas import (
     AssistantMessage,
     Choice,
@@ -24,7 +24,7 @@ from service.api.openai_schemas import (
     ModelList,
     Usage,
 )
-from service.api.streaming import Items, next_or_none, prefetch
+from service.api.streaming import Items, final, next_or_none, observed, prefetch
 from service.chat import Delta
 from service.errors import BadRequestError, RagchatError
 from service.schemas import ChatResponse, ErrorResponse, Message
@@ -76,18 +76,17 @@ def models(components: ComponentsDep) -> ModelList:
     },
 )
 async def completions(
-    body: CompletionRequest, components: ComponentsDep, settings: SettingsDep
+    body: CompletionRequest, components: ComponentsDep, settings: SettingsDep, metrics: MetricsDep
 ) -> Completion | EventSourceResponse:
     collection = settings.collection if body.model == DEFAULT_MODEL else body.model
     messages = _messages(body, settings.server.max_message_chars, settings.server.max_messages)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    it = observed(
+        components.chat.stream(messages=messages, collection=collection, conversation_id=body.user),
+        metrics,
+    )
     if not body.stream:
-        response = await run_in_threadpool(
-            components.chat.chat,
-            messages=messages,
-            collection=collection,
-            conversation_id=body.user,
-        )
+        response = await run_in_threadpool(final, it)
         return Completion(
             id=cid,
             created=created,
@@ -97,7 +96,6 @@ async def completions(
             citations=_citations(response),
             search_results=response.citations,
         )
-    it = components.chat.stream(messages=messages, collection=collection, conversation_id=body.user)
     return EventSourceResponse(
         _chunks(
             it, await prefetch(it), cid=cid, created=created, model=body.model, messages=messages

@@ -8,7 +8,7 @@ import time
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import ComponentsDep, SettingsDep
+from service.api.deps import ComponentsDep, MetricsDep, SettingsDep
 from service.schemas import ErrorResponse, SearchRequest, SearchResponse, SearchResult
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["search"])
     responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
 )
 async def search(
-    body: SearchRequest, components: ComponentsDep, settings: SettingsDep
+    body: SearchRequest, components: ComponentsDep, settings: SettingsDep, metrics: MetricsDep
 ) -> SearchResponse:
     collection = body.collection or settings.collection
     filters = body.filters.to_search() if body.filters else None
@@ -35,7 +35,9 @@ async def search(
         filters=filters,
         mode=mode,
     )
-    elapsed = round((time.perf_counter() - t0) * 1000, 2)
+    seconds = time.perf_counter() - t0
+    metrics.stage("search", seconds)
+    elapsed = round(seconds * 1000, 2)
     return SearchResponse(
         collection=collection,
         query=body.query,
