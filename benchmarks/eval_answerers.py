@@ -41,7 +41,7 @@ def evaluate(out: Path, env: dict[str, str], limit: int | None) -> dict[str, obj
     cmd = [sys.executable, "-m", "service.cli", "eval", str(DATASET), "--out", str(out)]
     cmd += ["--no-judge"] + (["--limit", str(limit)] if limit else [])
     subprocess.run(cmd, env=env, cwd=ROOT, check=True)
-    report = json.loads((out / DATASET.stem / "report.json").read_text())
+    report = json.loads((out / "report.json").read_text())  # one dataset: no subfolder
     return report["metrics"]
 
 
@@ -73,6 +73,8 @@ def main() -> None:
 
 
 def _fmt(value: object) -> str:
+    if value is None:
+        return "n/a"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
