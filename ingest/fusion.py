@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 
 def rrf(
     rankings: Sequence[Sequence[str]], *, weights: Sequence[float], k: float
@@ -84,38 +86,48 @@ def select_diverse(
     `mmr_lambda` 1.0 keeps the fused order and only removes near-duplicates.
     With `per_group`, at most that many items of one group (document) are chosen while
     other groups still have candidates; leftover slots are then filled in order.
+    Each item's similarity to the chosen ones is kept up to date with one matrix-vector
+    product per pick, so top_k 100 over hundreds of candidates stays fast.
     """
-    if not order:
+    keys = list(dict.fromkeys(order))
+    if not keys:
         return []
-    top = max(relevance[key] for key in order)
-    low = min(relevance[key] for key in order)
-    spread = (top - low) or 1.0
+    rel = np.array([relevance[key] for key in keys], dtype=float)
+    spread = (rel.max() - rel.min()) or 1.0
+    gain = mmr_lambda * (rel - rel.min()) / spread
+    unit, has_vector = _unit_rows([vectors.get(key) for key in keys])
+    closest = np.full(len(keys), -np.inf)  # best cosine to a chosen item that has a vector
+    similarity = np.zeros(len(keys))
+    taken = np.zeros(len(keys), dtype=bool)
+    groups = [group_of.get(key) if group_of is not None else None for key in keys]
+    per: dict[str | None, int] = {}
     chosen: list[str] = []
     passes = [per_group, 0] if per_group and group_of is not None else [0]
     for cap in passes:
-        pool = [key for key in order if key not in chosen]
-        while pool and len(chosen) < top_k:
-            best_key, best_value = None, -math.inf
-            for key in pool:
-                if cap and group_of is not None:
-                    group = group_of.get(key)
-                    if sum(group_of.get(c) == group for c in chosen) >= cap:
-                        continue
-                similarity = _max_similarity(key, chosen, vectors)
-                if similarity >= duplicate_similarity:
-                    continue
-                value = mmr_lambda * (relevance[key] - low) / spread - (1 - mmr_lambda) * similarity
-                if value > best_value:
-                    best_key, best_value = key, value
-            if best_key is None:
+        while len(chosen) < top_k:
+            open_ = ~taken & (similarity < duplicate_similarity)
+            if cap:
+                open_ &= np.array([per.get(g, 0) < cap for g in groups])
+            if not open_.any():
                 break
-            chosen.append(best_key)
-            pool.remove(best_key)
+            value = np.where(open_, gain - (1 - mmr_lambda) * similarity, -np.inf)
+            pick = int(np.argmax(value))  # the first of equal values, i.e. the fused order
+            chosen.append(keys[pick])
+            taken[pick] = True
+            per[groups[pick]] = per.get(groups[pick], 0) + 1
+            if has_vector[pick]:
+                closest = np.maximum(closest, unit @ unit[pick])
+                similarity = np.where(has_vector, closest, 0.0)
     return chosen
 
 
-def _max_similarity(key: str, chosen: list[str], vectors: Mapping[str, Sequence[float]]) -> float:
-    mine = vectors.get(key)
-    if not mine:
-        return 0.0
-    return max((cosine(mine, vectors[c]) for c in chosen if c in vectors), default=0.0)
+def _unit_rows(rows: Sequence[Sequence[float] | None]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows scaled to unit length (zero rows stay zero) and which rows had a vector."""
+    has_vector = np.array([row is not None and len(row) > 0 for row in rows])
+    dim = next((len(row) for row in rows if row is not None and len(row) > 0), 0)
+    matrix = np.zeros((len(rows), dim))
+    for i, row in enumerate(rows):
+        if has_vector[i]:
+            matrix[i] = np.asarray(row, dtype=float)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True) if dim else np.ones((len(rows), 1))
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0), has_vector

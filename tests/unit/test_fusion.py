@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import random
 import sqlite3
 
 import pytest
@@ -152,3 +153,86 @@ def test_boost_by_group_lifts_documents_with_several_matches_and_keeps_their_ord
     b_order = sorted((k for k in boosted if k.startswith("b")), key=lambda k: -boosted[k])
     assert b_order == ["b1", "b2", "b3", "b4"]
     assert boost_by_group(scores, groups, weight=0.0) == scores
+
+
+def naive_select_diverse(
+    order: list[str],
+    relevance: dict[str, float],
+    vectors: dict[str, list[float]],
+    *,
+    top_k: int,
+    mmr_lambda: float,
+    duplicate_similarity: float,
+    group_of: dict[str, str] | None = None,
+    per_group: int = 0,
+) -> list[str]:
+    """The definition, item by item: the oracle for select_diverse (and its benchmark baseline)."""
+
+    def closest(key: str, chosen: list[str]) -> float:
+        if not vectors.get(key):
+            return 0.0
+        sims = [_cos(vectors[key], vectors[c]) for c in chosen if vectors.get(c)]
+        return max(sims, default=0.0)
+
+    if not order:
+        return []
+    low, top = min(relevance[k] for k in order), max(relevance[k] for k in order)
+    spread = (top - low) or 1.0
+    chosen: list[str] = []
+    for cap in [per_group, 0] if per_group and group_of is not None else [0]:
+        while len(chosen) < top_k:
+            best, best_value = None, -math.inf
+            for key in (k for k in order if k not in chosen):
+                if cap and group_of and sum(group_of[c] == group_of[key] for c in chosen) >= cap:
+                    continue
+                sim = closest(key, chosen)
+                if sim >= duplicate_similarity:
+                    continue
+                value = mmr_lambda * (relevance[key] - low) / spread - (1 - mmr_lambda) * sim
+                if value > best_value:
+                    best, best_value = key, value
+            if best is None:
+                break
+            chosen.append(best)
+    return chosen
+
+
+def _cos(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    na, nb = math.sqrt(sum(x * x for x in a)), math.sqrt(sum(y * y for y in b))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def random_case(rnd: random.Random) -> tuple[list[str], dict[str, float], dict, dict, dict]:
+    keys = [f"k{i}" for i in range(rnd.randint(0, 30))]
+    relevance = {k: rnd.choice([rnd.random(), 0.5, 1.0]) for k in keys}  # ties on purpose
+    base = [rnd.gauss(0, 1) for _ in range(4)]
+    vectors: dict[str, list[float]] = {}
+    for k in keys:
+        r = rnd.random()
+        if r < 0.1:
+            continue  # no vector at all
+        if r < 0.15:
+            vectors[k] = [0.0] * 4
+        elif r < 0.4:
+            vectors[k] = [b + rnd.gauss(0, 0.05) for b in base]  # near-duplicates
+        else:
+            vectors[k] = [rnd.gauss(0, 1) for _ in range(4)]
+    groups = {k: f"g{rnd.randint(0, 4)}" for k in keys}
+    options = {
+        "top_k": rnd.randint(1, 12),
+        "mmr_lambda": rnd.choice([1.0, 0.7, 0.3]),
+        "duplicate_similarity": rnd.choice([0.95, 0.99, 1.01]),
+        "group_of": rnd.choice([groups, None]),
+        "per_group": rnd.choice([0, 1, 2]),
+    }
+    return sorted(keys, key=lambda k: -relevance[k]), relevance, vectors, groups, options
+
+
+def test_select_diverse_agrees_with_the_item_by_item_definition() -> None:
+    rnd = random.Random(7)
+    for _ in range(500):
+        order, relevance, vectors, _, options = random_case(rnd)
+        assert select_diverse(order, relevance, vectors, **options) == naive_select_diverse(
+            order, relevance, vectors, **options
+        )
