@@ -25,16 +25,6 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import LlamaServer  # noqa: E402
 
 DATASET = ROOT / "evals" / "datasets" / "joint-statement.jsonl"
-SHOWN = (
-    "answer.em_recall",
-    "answer.f1",
-    "citation.recall",
-    "citation.precision",
-    "refusal.accuracy",
-    "refusal.false_rate",
-    "latency.p50_ms",
-    "latency.p95_ms",
-)
 
 
 def evaluate(out: Path, env: dict[str, str], limit: int | None) -> dict[str, object]:
@@ -67,7 +57,7 @@ def main() -> None:
             server.stop()
     names = list(columns)
     print(f"\n{'metric':22s}" + "".join(f"{n:>14s}" for n in names))
-    for key in SHOWN:
+    for key in (k for k in columns["extractive"] if k != "n"):
         cells = [columns[n].get(key) for n in names]
         print(f"{key:22s}" + "".join(f"{_fmt(c):>14s}" for c in cells))
 
