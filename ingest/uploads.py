@@ -11,13 +11,7 @@ from pathlib import Path
 from ingest.cleaning import keep_spans
 from ingest.docstore import DocumentRecord
 from ingest.index import Index, check_collection
-from ingest.loaders import (
-    FileTooLargeError,
-    UnsupportedFileError,
-    UnsupportedTypeError,
-    load_file,
-    supported_extensions,
-)
+from ingest.loaders import UnsupportedFileError, check_size, load_bytes, loader_for
 from ingest.pipeline import Ingestor, document_id_for
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -47,17 +41,13 @@ def store_upload(
     uploads_dir: Path,
     tags: list[str] | None = None,
 ) -> UploadResult:
-    """Validate the bytes in a temp file; only a readable document replaces the stored one."""
+    """Validate the bytes first; only a readable document replaces the stored one."""
     check_collection(collection)
     name = safe_name(filename)
-    if Path(name).suffix.lower() not in supported_extensions():
-        raise UnsupportedTypeError(
-            f"{name}: unsupported file type; supported: {', '.join(supported_extensions())}"
-        )
-    if len(data) > ingestor.max_file_bytes:
-        raise FileTooLargeError(
-            f"{name}: {len(data)} bytes exceeds the limit of {ingestor.max_file_bytes}"
-        )
+    loader_for(name)  # an unsupported type is a 415 before any size check or parsing
+    check_size(name, len(data), max_bytes=ingestor.max_file_bytes)
+    if not keep_spans(load_bytes(data, name).text):
+        raise UnsupportedFileError(f"{name}: no text content to index")
     folder = uploads_dir / collection
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=Path(name).suffix)
@@ -65,12 +55,6 @@ def store_upload(
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        try:
-            loaded = load_file(tmp, max_bytes=ingestor.max_file_bytes)
-        except UnsupportedFileError as exc:
-            raise type(exc)(str(exc).replace(tmp.name, name)) from None
-        if not keep_spans(loaded.text):
-            raise UnsupportedFileError(f"{name}: no text content to index")
         target = folder / name
         os.replace(tmp, target)
     finally:

@@ -1,6 +1,7 @@
 """Turn files into extracted text, one loader per file extension.
 
-Importing the package registers every loader; callers only need `load_file`.
+Importing the package registers every loader; callers need `load_file`, or `load_bytes`
+for bytes already in memory.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from ingest.loaders.base import (
     Region,
     UnsupportedFileError,
     UnsupportedTypeError,
+    check_size,
     load_bytes,
     load_file,
+    loader_for,
     metadata_at,
     read_limited,
     register,
@@ -31,9 +34,11 @@ __all__ = [
     "Region",
     "UnsupportedFileError",
     "UnsupportedTypeError",
+    "check_size",
     "decode_text",
     "load_bytes",
     "load_file",
+    "loader_for",
     "metadata_at",
     "read_limited",
     "register",

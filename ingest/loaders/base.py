@@ -98,11 +98,14 @@ def first_line_title(text: str, fallback: str) -> str:
     return fallback
 
 
+def check_size(name: str, size: int, *, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise FileTooLargeError(f"{name}: {size} bytes exceeds the limit of {max_bytes}")
+
+
 def read_limited(path: Path, *, max_bytes: int) -> bytes:
     """The file's bytes, refused before reading when it exceeds the size limit."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise FileTooLargeError(f"{path.name}: {size} bytes exceeds the limit of {max_bytes}")
+    check_size(path.name, path.stat().st_size, max_bytes=max_bytes)
     return path.read_bytes()
 
 
