@@ -64,6 +64,9 @@ eval-ci: install
 	$(BIN)/ragchat eval ../shared/datasets/xquad/xquad.en.json --limit 100 --out reports/ci-xquad \
 	  --fail-under retrieval.recall@5=0.95 --fail-under answer.em_recall=0.8 \
 	  --fail-under refusal.false_rate=0.05
+	$(BIN)/ragchat eval ../shared/datasets/squad2/dev-v2.0.json --articles 8: --sample 300 \
+	  --out reports/ci-squad2 --fail-under refusal.accuracy=0.3 \
+	  --fail-under answer.em_recall=0.78
 
 bench: install-dev
 	$(BIN)/python benchmarks/bench_ingest_ask.py

@@ -116,6 +116,8 @@ def evaluate(
     out_dir: Path,
     limit: int | None,
     llm: str | None,
+    articles: str | None = None,
+    sample: int | None = None,
     url: str | None,
     noise_rate: float,
     gates: dict[str, float],
@@ -135,10 +137,13 @@ def evaluate(
     used: set[str] = set()
     for path in datasets:
         try:
-            evalset = load(path, noise_rate=noise_rate)
+            evalset = load(path, noise_rate=noise_rate, articles=articles)
         except DatasetError as exc:
             raise typer.BadParameter(str(exc)) from None
         items = evalset.items[:limit] if limit else evalset.items
+        if sample and sample < len(items):
+            step = len(items) / sample
+            items = [items[int(k * step)] for k in range(sample)]
         dest = out_dir if len(datasets) == 1 else report_dir(out_dir, evalset.name, path, used)
         rgb = evalset.format == "rgb"
         config = {
@@ -146,6 +151,8 @@ def evaluate(
             "llm": settings.llm,
             "url": url,
             "limit": limit,
+            "articles": articles,
+            "sample": sample,
             "noise_rate": noise_rate if rgb else None,
             "rgb_index": ("shared" if shared_index else "isolated") if rgb else None,
             "judge": settings.openai_model if judged else None,

@@ -31,6 +31,8 @@ class EvalItem:
     unanswerable: bool = False
     messages: tuple[dict[str, str], ...] = ()
     passages: tuple[str, ...] = ()  # RGB: the ids of the question's own passages
+    split: str = ""  # ragchat sets: "tune" or "held-out"
+    kind: str = ""  # ragchat sets: "fact", "field", "near-miss", "follow-up", ...
 
 
 @dataclass
@@ -92,15 +94,33 @@ def load_ragchat(path: Path) -> EvalSet:
             gold_docs=tuple(r.get("documents", ())),
             unanswerable=bool(r.get("unanswerable", False)),
             messages=tuple(r.get("messages", ())),
+            split=str(r.get("split", "")),
+            kind=str(r.get("kind", "")),
         )
         for n, r in enumerate(rows, start=1)
     ]
     return EvalSet(name=path.stem, format="ragchat", items=items, corpus_paths=corpus)
 
 
-def load_squad(path: Path, data: dict[str, Any]) -> EvalSet:
-    out = EvalSet(name=path.stem, format="squad")
-    for art in data["data"]:
+def parse_articles(spec: str | None) -> slice | None:
+    """ "0:8" -> the first 8 articles, "8:" -> from the ninth on; None -> all."""
+    if not spec:
+        return None
+    start, sep, stop = spec.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return slice(int(start) if start else None, int(stop) if stop else None)
+    except ValueError:
+        raise DatasetError(f"--articles wants START:STOP (like 0:8 or 8:), got {spec!r}") from None
+
+
+def load_squad(path: Path, data: dict[str, Any], articles: slice | None = None) -> EvalSet:
+    name = path.stem
+    if articles is not None:
+        name += f"[{articles.start or 0}:{'' if articles.stop is None else articles.stop}]"
+    out = EvalSet(name=name, format="squad")
+    for art in data["data"][articles or slice(None)]:
         for i, para in enumerate(art["paragraphs"]):
             safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in art["title"])
             doc = EvalDoc(_doc_id(art["title"], str(i)), f"{safe}-{i}.txt", para["context"])
@@ -184,10 +204,14 @@ def load_realtimeqa(path: Path) -> EvalSet:
     return out
 
 
-def load(path: Path, *, noise_rate: float = 0.4, passages: int = 5) -> EvalSet:
+def load(
+    path: Path, *, noise_rate: float = 0.4, passages: int = 5, articles: str | None = None
+) -> EvalSet:
+    """articles: a START:STOP slice of a SQuAD file's articles (its tuning or held-out half)."""
     if not path.exists():
         raise DatasetError(f"no such dataset: {path}")
-    if path.name.endswith("_qa.jsonl"):
+    part = parse_articles(articles)
+    if path.name.endswith("_qa.jsonl") and part is None:
         return load_realtimeqa(path)
     head = path.read_text(encoding="utf-8")[:4096].lstrip()
     if head.startswith("{") and '"data"' in head[:200]:
@@ -196,7 +220,9 @@ def load(path: Path, *, noise_rate: float = 0.4, passages: int = 5) -> EvalSet:
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{path.name}: not valid JSON ({exc.msg})") from None
         if isinstance(data, dict) and "data" in data:
-            return load_squad(path, data)
+            return load_squad(path, data, part)
+    if part is not None:
+        raise DatasetError(f"{path.name}: --articles applies to SQuAD-format files only")
     rows = _jsonl(path)
     if rows and "query" in rows[0] and "positive" in rows[0]:
         return load_rgb(path, rows, noise_rate=noise_rate, passages=passages)

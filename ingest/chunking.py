@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.cleaning import Span
-from ingest.tokenizer import ENCODING_NAME, get_encoding
+from ingest.sentences import field_units
+from ingest.tokenizer import ENCODING_NAME, count_tokens, get_encoding
 
 SEPARATOR = "\n\n"
 
@@ -57,13 +58,42 @@ def make_splitter(chunk_tokens: int, chunk_overlap: int) -> RecursiveCharacterTe
         encoding_name=ENCODING_NAME,
         chunk_size=chunk_tokens,
         chunk_overlap=min(chunk_overlap, chunk_tokens // 2),
-        separators=["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""],
+        # A line break before an indented line or a list item's next line is not a split
+        # point while a break before an unindented line is: fields and rows stay whole.
+        separators=["\n\n", r"\n(?![ \t])", "\n", r"\. ", r"\? ", "! ", "; ", ", ", " ", ""],
+        is_separator_regex=True,
         keep_separator="end",
     )
 
 
+def _pieces(clean: str, splitter: RecursiveCharacterTextSplitter, limit: int) -> list[str]:
+    """The splitter's pieces, except that a `Key: value` block up to `limit` tokens is one piece.
+
+    A header block split over two chunks loses half its fields to each (an author list cut
+    in two answers "who wrote it?" with half the names).
+    """
+    out: list[str] = []
+    prose: list[str] = []
+    for para in clean.split(SEPARATOR):
+        fields = field_units(para, Span(0, len(para))) if para.strip() else None
+        if fields and count_tokens(para) <= limit:
+            if prose:
+                out += splitter.split_text(SEPARATOR.join(prose))
+                prose = []
+            out.append(para)
+        else:
+            prose.append(para)
+    if prose:
+        out += splitter.split_text(SEPARATOR.join(prose))
+    return out
+
+
 def chunk_text(
-    text: str, spans: list[Span], *, splitter: RecursiveCharacterTextSplitter
+    text: str,
+    spans: list[Span],
+    *,
+    splitter: RecursiveCharacterTextSplitter,
+    max_block_tokens: int = 512,
 ) -> list[Chunk]:
     if not spans:
         return []
@@ -71,7 +101,7 @@ def chunk_text(
     encoding = get_encoding()
     chunks: list[Chunk] = []
     cursor = 0
-    for body in splitter.split_text(clean.text):
+    for body in _pieces(clean.text, splitter, max_block_tokens):
         # langchain's own start_index mixes token and character counts; pieces come in
         # order and overlap only backwards, so searching forward from the last start is exact.
         start = clean.text.find(body, cursor)

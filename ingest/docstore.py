@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ingest import chunkstore
 from ingest.chunkstore import StoredChunk
 from ingest.cleaning import Span
@@ -40,6 +42,7 @@ CREATE TABLE IF NOT EXISTS documents (
     tags         TEXT NOT NULL DEFAULT '[]',
     doc_date     REAL,
     regions      TEXT NOT NULL DEFAULT '[]',
+    sentence_vectors BLOB,
     PRIMARY KEY (collection, document_id)
 );
 """
@@ -48,6 +51,7 @@ _ADDED_COLUMNS = {
     "tags": "TEXT NOT NULL DEFAULT '[]'",
     "doc_date": "REAL",
     "regions": "TEXT NOT NULL DEFAULT '[]'",
+    "sentence_vectors": "BLOB",
 }
 
 
@@ -76,6 +80,21 @@ class DocumentText:
     text: str
     sentences: list[Span]
     regions: list[Region] = field(default_factory=list)
+    # One unit vector per sentence, embedded at ingest (None for documents ingested before).
+    vectors: np.ndarray | None = None
+
+
+def pack_vectors(vectors: list[list[float]]) -> bytes:
+    return np.asarray(vectors, dtype=np.float16).tobytes()
+
+
+def unpack_vectors(blob: bytes | None, count: int) -> np.ndarray | None:
+    if not blob or not count:
+        return None
+    flat = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+    if flat.size % count:
+        return None
+    return flat.reshape(count, flat.size // count)
 
 
 _COLUMNS = (
@@ -152,18 +171,20 @@ class DocStore:
 
     def text(self, collection: str, document_id: str) -> DocumentText | None:
         rows = self._rows(
-            "SELECT text, sentences, regions FROM documents WHERE collection=? AND document_id=? "
-            "AND version IS NOT NULL",
+            "SELECT text, sentences, regions, sentence_vectors FROM documents "
+            "WHERE collection=? AND document_id=? AND version IS NOT NULL",
             collection,
             document_id,
         )
         if not rows:
             return None
-        text, sentences, regions = rows[0]
+        text, sentences, regions, vectors = rows[0]
+        spans = [Span(s, e) for s, e in json.loads(sentences)]
         return DocumentText(
             text=text,
-            sentences=[Span(s, e) for s, e in json.loads(sentences)],
+            sentences=spans,
             regions=[Region(s, e, meta) for s, e, meta in json.loads(regions)],
+            vectors=unpack_vectors(vectors, len(spans)),
         )
 
     def begin_write(
@@ -195,6 +216,7 @@ class DocStore:
         tags: list[str],
         doc_date: float | None,
         regions: list[Region],
+        sentence_vectors: bytes | None = None,
     ) -> None:
         """Make the new version live and swap its chunks into the keyword index, atomically."""
         with self._tx() as c:
@@ -203,7 +225,7 @@ class DocStore:
             c.execute(
                 "UPDATE documents SET source=?, path=?, title=?, content_hash=?, version=?, "
                 "text=?, sentences=?, chunk_count=?, size_bytes=?, updated_at=?, tags=?, "
-                "doc_date=?, regions=? WHERE collection=? AND document_id=?",
+                "doc_date=?, regions=?, sentence_vectors=? WHERE collection=? AND document_id=?",
                 (
                     source,
                     path,
@@ -218,6 +240,7 @@ class DocStore:
                     json.dumps(sorted(set(tags))),
                     doc_date,
                     json.dumps([[r.start, r.end, r.metadata] for r in regions]),
+                    sentence_vectors,
                     collection,
                     document_id,
                 ),

@@ -11,6 +11,7 @@ from pathlib import Path
 from ingest.chunking import Chunk, chunk_text, make_splitter
 from ingest.chunkstore import StoredChunk
 from ingest.cleaning import Span, keep_spans
+from ingest.docstore import pack_vectors
 from ingest.embeddings import Embedder
 from ingest.filters import InvalidFilterError, parse_date
 from ingest.index import Index, check_collection
@@ -27,7 +28,7 @@ from ingest.sentences import sentence_spans
 logger = logging.getLogger(__name__)
 
 # Bumped when stored chunks change shape, so the next ingest rewrites them.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"  # 4: sentence vectors stored at ingest
 
 
 @dataclass
@@ -168,7 +169,13 @@ class Ingestor:
             regions=loaded.regions,
         )
 
-    def write(self, doc: Prepared, collection: str, embeddings: list[list[float]]) -> None:
+    def write(
+        self,
+        doc: Prepared,
+        collection: str,
+        embeddings: list[list[float]],
+        sentence_vectors: list[list[float]] | None = None,
+    ) -> None:
         docs = self.index.docs
         docs.begin_write(collection, doc.document_id, source=doc.source, path=str(doc.path))
         metadatas = [doc.chunk_metadata(c) for c in doc.chunks]
@@ -206,6 +213,7 @@ class Ingestor:
             tags=doc.tags,
             doc_date=doc.doc_date,
             regions=doc.regions,
+            sentence_vectors=pack_vectors(sentence_vectors) if sentence_vectors else None,
         )
         self.index.vectors.delete_stale(
             collection, document_id=doc.document_id, keep_version=doc.version
@@ -257,17 +265,22 @@ class Ingestor:
             on_start(len(files))
         tick = on_file or (lambda: None)
         for window in self._windows(files, collection, report, tick, tags):
+            # Chunks and sentences in one pass: the answerer reads stored sentence vectors
+            # instead of embedding passages while a user waits.
             texts = [
                 doc.embedding_text(c, with_title=self.title_context)
                 for doc in window
                 for c in doc.chunks
             ]
+            texts += [doc.text[s.start : s.end] for doc in window for s in doc.sentences]
             vectors = self.embedder.embed(texts, batch_size=self.batch_size)
             pos = 0
+            spos = sum(len(doc.chunks) for doc in window)
             for doc in window:
-                n = len(doc.chunks)
-                self.write(doc, collection, vectors[pos : pos + n])
+                n, m = len(doc.chunks), len(doc.sentences)
+                self.write(doc, collection, vectors[pos : pos + n], vectors[spos : spos + m])
                 pos += n
+                spos += m
                 report.chunks += n
                 if doc.is_new:
                     report.added += 1

@@ -68,8 +68,8 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _BOUNDARY = re.compile(r"""[.!?…]+["”’')\]]*(?=\s+["“‘(\[]?[A-Z0-9])""")
-_STRUCTURAL_LINE = re.compile(r"[ \t]*(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>|\||```)")
-_LEAD_MARKER = re.compile(r"(?:#{1,6}\s+|[-*+]\s+(?:\[[ xX]\]\s+)?|\d{1,3}[.)]\s+|>\s*)")
+_STRUCTURAL_LINE = re.compile(r"[ \t]*(?:#{1,6}\s|[-*+]\s|\d{1,3}[.)]\s|>|\||```|:[ \t]+\S)")
+_LEAD_MARKER = re.compile(r"(?:#{1,6}\s+|[-*+]\s+(?:\[[ xX]\]\s+)?|\d{1,3}[.)]\s+|>\s*|:[ \t]+)")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
 
 
@@ -153,10 +153,41 @@ def _outside_code(text: str, blocks: list[Span]) -> list[Span]:
     return out
 
 
+_FIELD_LINE = re.compile(r"[ \t]*[A-Za-z][\w .()/-]{0,40}?[ \t]*:(?:[ \t]+\S|[ \t]*$)")
+_CONTINUATION = re.compile(r"[ \t]+\S|-[ \t]+\S")
+_FRONT_MATTER_FENCE = re.compile(r"[ \t]*(?:---|\+\+\+)[ \t]*$")
+
+
+def field_units(text: str, block: Span) -> list[Span] | None:
+    """The fields of a `Key: value` block (an RFC 822 header, front matter), else None.
+
+    A field runs on over its indented continuation lines and YAML list items, so an author
+    list written over several lines stays one citable unit.
+    """
+    units: list[Span] = []
+    for ln in _lines(text, block):
+        line = text[ln.start : ln.end]
+        if not line.strip() or _FRONT_MATTER_FENCE.match(line):
+            continue
+        if units and _CONTINUATION.match(line):
+            units[-1] = Span(units[-1].start, ln.end)
+        elif (_FIELD_LINE.match(line) and not line.rstrip().endswith((".", "?", "!"))) or (
+            _FIELD_LINE.match(line) and len(line) <= 80
+        ):
+            units.append(ln)
+        else:
+            return None
+    return units if len(units) >= 2 else None
+
+
 def sentence_spans(text: str, blocks: list[Span]) -> list[Span]:
-    """Sentences of `text` within `blocks`; markdown headings and list items are units too."""
+    """Sentences of `text` within `blocks`; headings, list items and fields are units too."""
     out: list[Span] = []
     for block in _outside_code(text, blocks):
+        fields = field_units(text, block)
+        if fields:
+            out.extend(t for t in (_trim(text, f) for f in fields) if t)
+            continue
         lines = _lines(text, block)
         structural = any(_STRUCTURAL_LINE.match(text, ln.start, ln.end) for ln in lines)
         units = lines if structural else [block]

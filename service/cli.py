@@ -122,6 +122,15 @@ def eval_command(
     ],
     out_dir: Annotated[Path, typer.Option("--out", help="report folder")] = Path("reports/eval"),
     limit: Annotated[int | None, typer.Option(help="ask only the first N questions")] = None,
+    articles: Annotated[
+        str | None,
+        typer.Option(
+            help="SQuAD files: only articles START:STOP (0:8 = the first 8, 8: = the rest)"
+        ),
+    ] = None,
+    sample: Annotated[
+        int | None, typer.Option(help="ask N questions spread evenly over the set")
+    ] = None,
     llm: Annotated[str | None, typer.Option(help="answerer mode for this run")] = None,
     url: Annotated[str | None, typer.Option(help="evaluate a running ragchat over HTTP")] = None,
     api_key: Annotated[
@@ -158,6 +167,8 @@ def eval_command(
             [Path(d) for d in datasets],
             out_dir=out_dir,
             limit=limit,
+            articles=articles,
+            sample=sample,
             llm=llm,
             url=url,
             noise_rate=noise_rate,

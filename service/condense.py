@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from prompts import load as load_prompt
-from service.answering.scoring import terms
+from service.answering.scoring import STOPWORDS, terms
 from service.llm.base import ChatModel, LLMBadResponseError, LLMUnavailableError
 from service.schemas import Message
 
@@ -31,11 +31,70 @@ def is_follow_up(question: str) -> bool:
     )
 
 
+_PRONOUN = re.compile(
+    r"\b(?:it|its|they|them|their|he|him|his|she|her|this|that|these|those)\b"
+    r"(?:\s+(?:ones?|files?|pages?|ones))?",
+    re.IGNORECASE,
+)
+_ASKING = frozenset(["who", "whom", "whose", "what", "which", "when", "where", "why", "how"])
+_POSSESSIVE = frozenset({"its", "their", "his", "her"})
+_MARKERS = re.compile(r"\s*\[\d+\]")
+_LEADING = re.compile(
+    r"^(?:(?:it|that|this|they)(?:'s| is| was| are| were)|(?:it|they) (?:was|were) \w+ by"
+    r"|yes|no|the|a|an)\b[\s,]*",
+    re.IGNORECASE,
+)
+
+
+def topic_of(question: str) -> str:
+    """The trailing run of content words: "Who maintains libfoo?" -> "libfoo"."""
+    words = re.findall(r"[\w][\w.'’/-]*", question)
+    run: list[str] = []
+    k = len(words)
+    for k in range(len(words) - 1, -1, -1):
+        if words[k].lower() in STOPWORDS:
+            if run:
+                break
+            continue
+        run.insert(0, words[k])
+    if len(run) > 1 and k >= 0 and words[k].lower() in _ASKING:
+        run = run[1:]  # "Who maintains libfoo": the word after the question word is its verb
+    return " ".join(run)
+
+
+def short_answer(answer: str) -> str:
+    """The lead of a short answer ("Kramdown.", "The jekyll-paginate plugin."), else ""."""
+    plain = _MARKERS.sub("", answer).strip()
+    first = re.split(r"(?<=[.!?])\s", plain, maxsplit=1)[0].rstrip(".!? ")
+    first = _LEADING.sub("", first).strip()
+    return first if first and len(first.split()) <= 8 else ""
+
+
+def referent(history: Sequence[Message]) -> str:
+    users = [m.content for m in history if m.role == "user"]
+    answers = [m.content for m in history if m.role == "assistant"]
+    if answers and users and history[-1].role == "assistant":
+        lead = short_answer(answers[-1])
+        if lead:
+            return lead
+    return topic_of(users[-1]) if users else ""
+
+
 def rule_condense(history: Sequence[Message], question: str) -> str:
-    """Deterministic: a follow-up borrows the words of the previous user question."""
+    """Deterministic: a pronoun takes the previous turn's subject, or the question borrows it.
+
+    "When was it released?" after "Who maintains libfoo?" becomes "When was libfoo released?";
+    a short previous answer ("Kramdown.") is the subject when there is one.
+    """
     previous = [m.content for m in history if m.role == "user"]
     if not previous or not is_follow_up(question):
         return question
+    subject = referent(history)
+    match = _PRONOUN.search(question)
+    if subject and match:
+        word = match.group(0).split()[0].lower()
+        filler = f"{subject}'s" if word in _POSSESSIVE else subject
+        return f"{question[: match.start()]}{filler}{question[match.end() :]}".strip()
     return f"{question.strip()} ({previous[-1].strip()})"
 
 

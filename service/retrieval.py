@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 from ingest.embeddings import Embedder
 from ingest.filters import SearchFilters
 from ingest.index import ChunkHit, Index
+from ingest.search import SearchOptions
+from service.named import Named, NameIndex
 from service.settings import RetrievalSettings
 
 
@@ -17,11 +20,54 @@ class Retrieved:
     best_score: float
 
 
+_NAMES_TTL_S = 5.0
+
+
 class Retriever:
     def __init__(self, *, index: Index, embedder: Embedder, settings: RetrievalSettings) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self._names: dict[str, tuple[float, NameIndex]] = {}
+
+    def names(self, collection: str) -> NameIndex:
+        """The collection's document names, re-read at most every few seconds."""
+        now = time.monotonic()
+        cached = self._names.get(collection)
+        if cached is None or now - cached[0] > _NAMES_TTL_S:
+            docs = self.index.documents(collection)
+            names = NameIndex(Named(d.document_id, d.source, d.title) for d in docs)
+            self._names[collection] = cached = (now, names)
+        return cached[1]
+
+    def named_first(
+        self,
+        hits: list[ChunkHit],
+        *,
+        query: str,
+        embedding: list[float],
+        collection: str,
+        top_k: int,
+        filters: SearchFilters | None,
+        options: SearchOptions,
+    ) -> list[ChunkHit]:
+        """The best chunks of the documents the question names, ahead of the rest."""
+        if filters is not None and filters.document_ids:
+            return hits
+        named = self.names(collection).named(query)
+        if not named:
+            return hits
+        narrowed = replace(filters or SearchFilters(), document_ids=named)
+        first = self.index.search(
+            collection,
+            query=query,
+            embedding=embedding,
+            top_k=min(2, top_k),
+            filters=narrowed,
+            options=options,
+        )
+        seen = {h.chunk_id for h in first}
+        return (first + [h for h in hits if h.chunk_id not in seen])[:top_k]
 
     @property
     def top_k(self) -> int:
@@ -38,14 +84,21 @@ class Retriever:
     ) -> Retrieved:
         """Ranked hits without the evidence floor: what `/v1/search` shows."""
         embedding = self.embedder.embed_one(query)
+        k = top_k or self.settings.top_k
+        options = self.settings.options(mode)
         hits = self.index.search(
-            collection,
-            query=query,
-            embedding=embedding,
-            top_k=top_k or self.settings.top_k,
-            filters=filters,
-            options=self.settings.options(mode),
+            collection, query=query, embedding=embedding, top_k=k, filters=filters, options=options
         )
+        if self.settings.named_documents:
+            hits = self.named_first(
+                hits,
+                query=query,
+                embedding=embedding,
+                collection=collection,
+                top_k=k,
+                filters=filters,
+                options=options,
+            )
         return Retrieved(
             query_embedding=embedding,
             hits=hits,

@@ -63,6 +63,9 @@ class RetrievalSettings(BaseModel):
         description="share of the two best other chunks of a hit's document added to its score",
     )
     neighbours: int = Field(1, ge=0, le=5, description="chunks either side added as context")
+    named_documents: bool = Field(
+        True, description="a document the question names (file, identifier, title) comes first"
+    )
 
     def options(self, mode: str | None = None) -> SearchOptions:
         return SearchOptions(
@@ -81,6 +84,12 @@ class RetrievalSettings(BaseModel):
 
 
 class AnswerSettings(BaseModel):
+    gate: bool = Field(
+        True, description="refuse when the evidence does not hold the asked-for fact"
+    )
+    gate_threshold: float | None = Field(
+        None, ge=0, le=1, description="answer only above this probability; empty = the model's own"
+    )
     max_sentences: int = Field(3, ge=1, le=10)
     min_sentence_score: float = Field(0.3, description="best sentence must reach this to answer")
     relative_cutoff: float = Field(

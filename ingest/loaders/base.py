@@ -93,7 +93,7 @@ def normalize_newlines(text: str) -> str:
 def first_line_title(text: str, fallback: str) -> str:
     for line in text.splitlines():
         line = line.strip().lstrip("#").strip()
-        if line:
+        if line and line not in ("---", "+++"):
             return line[:200]
     return fallback
 

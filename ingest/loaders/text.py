@@ -6,13 +6,15 @@ from pathlib import Path
 
 from ingest.loaders.base import LoadedDocument, first_line_title, normalize_newlines, register
 from ingest.loaders.encoding import decode_text
+from ingest.loaders.fields import leading_fields
 from ingest.loaders.sections import markdown_headings, section_regions
 
 
 @register(".txt", ".text")
 def load_text(data: bytes, name: str) -> LoadedDocument:
     text = normalize_newlines(decode_text(data, name))
-    return LoadedDocument(text=text, title=first_line_title(text, Path(name).stem))
+    title = leading_fields(text).get("title") or first_line_title(text, Path(name).stem)
+    return LoadedDocument(text=text, title=title[:200])
 
 
 @register(".md", ".markdown")
@@ -20,9 +22,10 @@ def load_markdown(data: bytes, name: str) -> LoadedDocument:
     text = normalize_newlines(decode_text(data, name))
     headings = markdown_headings(text)
     top = next((h.text for h in headings if h.level == 1 and h.text), None)
+    front = leading_fields(text).get("title")
     return LoadedDocument(
         text=text,
-        title=top or first_line_title(text, Path(name).stem),
+        title=(front or top or first_line_title(text, Path(name).stem))[:200],
         metadata={"format": "markdown"},
         regions=section_regions(headings, len(text)),
     )

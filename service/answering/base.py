@@ -41,8 +41,8 @@ class Answerer:
         yield answer
 
 
-def refusal() -> Answer:
-    return Answer(text=REFUSAL, refused=True, citations=[])
+def refusal(reason: str = "") -> Answer:
+    return Answer(text=reason or REFUSAL, refused=True, citations=[])
 
 
 Factory = Callable[["Settings", "Embedder", "Index"], Answerer]

@@ -2,100 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
-
-from ingest.cleaning import Span
-from ingest.docstore import DocumentText
-from ingest.embeddings import Embedder, EmbeddingCache
-from ingest.index import ChunkHit, Index
+from ingest.embeddings import Embedder
+from ingest.index import Index
+from service.answering.answerability import AnswerabilityGate
 from service.answering.base import Answer, Answerer, refusal, register
-from service.answering.scoring import (
-    answer_type_match,
-    combine,
-    form_factor,
-    idf_weights,
-    lexical_overlap,
-)
+from service.answering.evidence import Evidence, EvidenceScorer
+from service.answering.spans import answer_span
 from service.retrieval import Retrieved
 from service.schemas import Citation
 from service.settings import AnswerSettings, Settings
 
 
-@dataclass(frozen=True)
-class Candidate:
-    hit: ChunkHit
-    span: Span
-    text: str
-    context: str
-    position: int
-
-
-def _in_chunk(span: Span, hit: ChunkHit) -> bool:
-    middle = (span.start + span.end) // 2
-    return hit.start <= middle < hit.end
-
-
-def candidates(hits: list[ChunkHit], docs: dict[str, DocumentText]) -> list[Candidate]:
-    """Sentences of the retrieved chunks, each once, with its neighbours as context."""
-    out: list[Candidate] = []
-    seen: set[tuple[str, int]] = set()
-    for hit in hits:
-        doc = docs.get(hit.document_id)
-        if doc is None:
-            continue
-        for i, span in enumerate(doc.sentences):
-            if not _in_chunk(span, hit) or (hit.document_id, span.start) in seen:
-                continue
-            seen.add((hit.document_id, span.start))
-            lo, hi = max(0, i - 1), min(len(doc.sentences), i + 2)
-            context = " ".join(doc.text[s.start : s.end] for s in doc.sentences[lo:hi])
-            out.append(Candidate(hit, span, doc.text[span.start : span.end], context, i))
-    return out
-
-
 class ExtractiveAnswerer(Answerer):
     name = "extractive"
 
-    def __init__(self, *, settings: AnswerSettings, embedder: Embedder, index: Index) -> None:
-        self.settings = settings
-        self.embedder = embedder
-        self.cache = EmbeddingCache(embedder)
-        self.index = index
-
-    def score(
+    def __init__(
         self,
-        question: str,
-        q_vec: list[float],
-        cands: list[Candidate],
-        corpus: list[str] | None = None,
-    ) -> list[float]:
-        weights = idf_weights(question, corpus or [c.text for c in cands])
-        vectors = np.asarray(
-            self.cache.embed([c.text for c in cands] + [c.context for c in cands], batch_size=64)
-        )
-        sims = vectors @ np.asarray(q_vec)
-        n = len(cands)
-        st = self.settings
-        return [
-            combine(
-                own=float(sims[i]),
-                context=float(sims[n + i]),
-                lexical=(1 - st.context_weight) * lexical_overlap(question, c.text, weights)
-                + st.context_weight * lexical_overlap(question, c.context, weights),
-                type_match=answer_type_match(question, c.text),
-                form=form_factor(c.text, question),
-                context_weight=st.context_weight,
-                lexical_weight=st.lexical_weight,
-                type_weight=st.type_weight,
-            )
-            for i, c in enumerate(cands)
-        ]
+        *,
+        settings: AnswerSettings,
+        embedder: Embedder,
+        index: Index,
+        gate: AnswerabilityGate | None = None,
+    ) -> None:
+        self.settings = settings
+        self.scorer = EvidenceScorer(settings=settings, embedder=embedder, index=index)
+        self.gate = gate
 
-    def select(self, cands: list[Candidate], scores: list[float], ranked: list[int]) -> list[int]:
+    def select(self, ev: Evidence) -> list[int]:
         """The best sentence, near-ties, and close runners-up next to a chosen sentence."""
         st = self.settings
+        cands, scores, ranked = ev.cands, ev.scores, ev.ranked
         best = scores[ranked[0]]
         chosen = [ranked[0]]
         for i in ranked[1:]:
@@ -111,30 +47,16 @@ class ExtractiveAnswerer(Answerer):
                 chosen.append(i)
         return chosen
 
-    def answer(self, question: str, retrieved: Retrieved, *, collection: str) -> Answer:
-        if not retrieved.hits:
+    def compose(self, ev: Evidence) -> Answer:
+        """The answer the evidence gives, before the answerability gate has its say."""
+        if ev.best is None or ev.scores[ev.best] < self.settings.min_sentence_score:
             return refusal()
-        docs = {}
-        for hit in retrieved.hits:
-            if hit.document_id not in docs:
-                text = self.index.document_text(collection, hit.document_id)
-                if text is not None:
-                    docs[hit.document_id] = text
-        cands = candidates(retrieved.hits, docs)
-        if not cands:
-            return refusal()
-        corpus = [d.text[s.start : s.end] for d in docs.values() for s in d.sentences]
-        scores = self.score(question, retrieved.query_embedding, cands, corpus)
-        ranked = sorted(range(len(cands)), key=lambda i: (-scores[i], cands[i].span.start))
-        best = scores[ranked[0]]
-        if best < self.settings.min_sentence_score:
-            return refusal()
-        chosen = self.select(cands, scores, ranked)
-        chosen.sort(key=lambda i: (cands[i].hit.document_id, cands[i].span.start))
+        chosen = self.select(ev)
+        chosen.sort(key=lambda i: (ev.cands[i].hit.document_id, ev.cands[i].span.start))
         parts: list[str] = []
         citations: list[Citation] = []
         for n, i in enumerate(chosen, start=1):
-            c = cands[i]
+            c = ev.cands[i]
             parts.append(f"{' '.join(c.text.split())} [{n}]")
             citations.append(
                 Citation(
@@ -146,13 +68,38 @@ class ExtractiveAnswerer(Answerer):
                     quote=c.text,
                     start=c.span.start,
                     end=c.span.end,
-                    score=round(scores[i], 4),
+                    score=round(ev.scores[i], 4),
                     supported=True,
                 )
             )
+        lead = self.lead(ev, chosen)
+        if lead:
+            parts.insert(0, lead)
         return Answer(text=" ".join(parts), refused=False, citations=citations)
+
+    def lead(self, ev: Evidence, chosen: list[int]) -> str:
+        """The short answer first ("Jung Pak, Cho Koo-rae and Namazu Hiroyuki. [2]"), cited."""
+        for i in [r for r in ev.ranked if r in chosen]:
+            span = answer_span(ev.question, ev.cands[i].text)
+            if span:
+                n = chosen.index(i) + 1
+                return f"{' '.join(span.split()).rstrip('.')}. [{n}]"
+        return ""
+
+    def answer(self, question: str, retrieved: Retrieved, *, collection: str) -> Answer:
+        if not retrieved.hits:
+            return refusal()
+        ev = self.scorer.gather(question, retrieved, collection=collection)
+        if self.gate is not None:
+            decision = self.gate.decide(ev)
+            if not decision.answerable:
+                return refusal(decision.reason)
+        return self.compose(ev)
 
 
 @register("extractive")
 def _factory(settings: Settings, embedder: Embedder, index: Index) -> Answerer:
-    return ExtractiveAnswerer(settings=settings.answer, embedder=embedder, index=index)
+    gate = (
+        AnswerabilityGate.bundled(settings.answer.gate_threshold) if settings.answer.gate else None
+    )
+    return ExtractiveAnswerer(settings=settings.answer, embedder=embedder, index=index, gate=gate)

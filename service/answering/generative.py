@@ -8,12 +8,21 @@ from collections.abc import Iterator
 from ingest.index import Index
 from ingest.tokenizer import count_tokens
 from prompts import load as load_prompt
+from service.answering.answerability import AnswerabilityGate
 from service.answering.base import Answer, Answerer, refusal
+from service.answering.evidence import EvidenceScorer
 from service.answering.sources import build_sources
 from service.llm.base import ChatModel, LLMBadResponseError
 from service.retrieval import Retrieved
 from service.settings import GenerationSettings
-from service.verification.verify import MARKER, Source, Verifier, windows_of
+from service.verification.verify import (
+    MARKER,
+    Source,
+    Verified,
+    Verifier,
+    answer_sentences,
+    windows_of,
+)
 
 _CANNOT = re.compile(
     r"(?:sources?|documents?|context|passages?) (?:do|does) not "
@@ -24,10 +33,22 @@ _CANNOT = re.compile(
     re.IGNORECASE,
 )
 _SAFETY_TOKENS = 32
+UNSUPPORTED = (
+    "The indexed documents do not support an answer to this question: "
+    "no sentence of the model's answer is backed by a source."
+)
 
 
 def says_cannot_answer(text: str) -> bool:
     return bool(_CANNOT.search(text))
+
+
+def unsupported_throughout(text: str, verified: Verified) -> bool:
+    """No sentence of the model's answer is backed by a source: that answer is a refusal."""
+    if any(c.supported for c in verified.citations):
+        return False
+    claims = len(answer_sentences(MARKER.sub("", text)))
+    return claims > 0 and verified.unsupported_sentences >= claims
 
 
 class GenerativeAnswerer(Answerer):
@@ -38,7 +59,11 @@ class GenerativeAnswerer(Answerer):
         index: Index,
         verifier: Verifier,
         settings: GenerationSettings,
+        scorer: EvidenceScorer | None = None,
+        gate: AnswerabilityGate | None = None,
     ) -> None:
+        self.scorer = scorer
+        self.gate = gate
         self.model = model
         self.name = model.name
         self.index = index
@@ -69,6 +94,12 @@ class GenerativeAnswerer(Answerer):
         if not retrieved.hits:
             yield refusal()  # no evidence: the model is not asked at all
             return
+        if self.gate is not None and self.scorer is not None:
+            ev = self.scorer.gather(question, retrieved, collection=collection)
+            decision = self.gate.decide(ev)
+            if not decision.answerable:
+                yield refusal(decision.reason)  # the model is not asked what the documents lack
+                return
         block, sources = self._sources(question, retrieved, collection)
         if not sources:
             yield refusal()
@@ -82,9 +113,13 @@ class GenerativeAnswerer(Answerer):
         if not text:
             raise LLMBadResponseError("the model server returned no text")
         verified = self.verifier.verify(text, sources)
-        if says_cannot_answer(text) and not any(c.supported for c in verified.citations):
+        supported = any(c.supported for c in verified.citations)
+        if says_cannot_answer(text) and not supported:
             plain = " ".join(MARKER.sub("", text).split())
             yield Answer(text=plain, refused=True, citations=[])
+            return
+        if unsupported_throughout(text, verified):
+            yield refusal(UNSUPPORTED)
             return
         yield Answer(
             text=verified.answer,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ingest.embeddings import Embedder, EmbeddingCache
 from ingest.index import Index
+from service.answering.answerability import AnswerabilityGate
 from service.answering.base import Answerer, register
+from service.answering.evidence import EvidenceScorer
 from service.answering.generative import GenerativeAnswerer
 from service.errors import ConfigurationError
 from service.llm.base import ChatModel, build_chat_model
@@ -27,11 +29,16 @@ def make_judge(settings: Settings, embedder: Embedder, model: ChatModel) -> Judg
 
 def _generative(mode: str, settings: Settings, embedder: Embedder, index: Index) -> Answerer:
     model = build_chat_model(mode, settings)
+    gate = (
+        AnswerabilityGate.bundled(settings.answer.gate_threshold) if settings.answer.gate else None
+    )
     return GenerativeAnswerer(
         model=model,
         index=index,
         verifier=Verifier(make_judge(settings, embedder, model)),
         settings=settings.generation,
+        scorer=EvidenceScorer(settings=settings.answer, embedder=embedder, index=index),
+        gate=gate,
     )
 
 

@@ -187,7 +187,7 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS]
 
 
-def _matches(term: str, words: set[str]) -> bool:
+def words_match(term: str, words: set[str]) -> bool:
     if term in words:
         return True
     # Derivations share a stem the suffix stripper cannot see: sign/signatories, elect/election.
@@ -199,7 +199,7 @@ def idf_weights(question: str, corpus: list[str]) -> dict[str, float]:
     q = set(terms(question))
     bags = [set(terms(text)) for text in corpus]
     n = len(bags)
-    return {t: math.log(1 + (n + 1) / (1 + sum(_matches(t, b) for b in bags))) for t in q}
+    return {t: math.log(1 + (n + 1) / (1 + sum(words_match(t, b) for b in bags))) for t in q}
 
 
 def _bigrams(words: list[str]) -> set[tuple[str, str]]:
@@ -220,7 +220,7 @@ def lexical_overlap(question: str, sentence: str, weights: dict[str, float] | No
     s_words = terms(sentence)
     s = set(s_words)
     total = sum(w.get(t, 1.0) for t in q)
-    unigram = sum(w.get(t, 1.0) for t in q if _matches(t, s)) / total
+    unigram = sum(w.get(t, 1.0) for t in q if words_match(t, s)) / total
     q_pairs = _bigrams(q_words)
     if not q_pairs:
         return unigram

@@ -61,7 +61,17 @@ def test_joint_statement_eval_set_scores_at_least_90_percent(
                 assert stored.text[c["start"] : c["end"]] == c["quote"]
     finally:
         target.close()
-    wrong = [r.item.id for r in results if not r.correct]
-    accuracy = 1 - len(wrong) / len(results)
-    print(f"joint-statement eval: {accuracy:.1%} correct; wrong: {wrong}")
+    # The first questions, written before the answerability gate, must stay at 90%; the
+    # near misses written for it (topic in the article, fact not) are scored on their own.
+    first = [r for r in results if r.item.kind != "near-miss"]
+    wrong = [r.item.id for r in first if not r.correct]
+    accuracy = 1 - len(wrong) / len(first)
+    near = [r for r in results if r.item.kind == "near-miss"]
+    refused = sum(r.refused for r in near)
+    print(
+        f"joint-statement eval: {accuracy:.1%} correct; wrong: {wrong}; near misses refused: "
+        f"{refused}/{len(near)}"
+    )
     assert accuracy >= 0.9, wrong
+    assert len(near) >= 5
+    assert refused >= 2, [r.answer for r in near]

@@ -1,4 +1,4 @@
-from service.condense import Condenser, is_follow_up, rule_condense
+from service.condense import Condenser, is_follow_up, rule_condense, topic_of
 from service.schemas import Message
 from tests.fakes import ScriptedModel
 
@@ -34,3 +34,24 @@ def test_model_condenser_uses_the_prompt_and_first_line() -> None:
     prompt = model.calls[0][1]["content"]
     assert "Who signed the joint statement?" in prompt
     assert "he from?" in prompt
+
+
+def test_a_pronoun_takes_the_previous_questions_subject() -> None:
+    history = [Message(role="user", content="Who maintains libfoo?")]
+    assert rule_condense(history, "When was it released?") == "When was libfoo released?"
+
+
+def test_a_short_previous_answer_is_the_referent() -> None:
+    history = [
+        Message(role="user", content="Which plugin does Jekyll provide for pagination?"),
+        Message(role="assistant", content="The jekyll-paginate plugin. [1]"),
+    ]
+    out = rule_condense(history, "Is there a newer alternative to it?")
+    assert out == "Is there a newer alternative to jekyll-paginate plugin?"
+    out = rule_condense(history, "Who wrote its documentation?")
+    assert out == "Who wrote jekyll-paginate plugin's documentation?"
+
+
+def test_topic_skips_the_verb_after_the_question_word() -> None:
+    assert topic_of("Who maintains libfoo?") == "libfoo"
+    assert topic_of("What is the default port of the Jekyll server?") == "Jekyll server"

@@ -287,3 +287,15 @@ def test_bad_files_are_rejected_clearly(
     p.write_bytes(data)
     with pytest.raises(error, match=message):
         load_file(p, max_bytes=1100)
+
+
+def test_front_matter_and_header_fields_give_the_title() -> None:
+    from ingest.loaders.base import load_bytes
+    from ingest.loaders.fields import leading_fields
+
+    md = b'---\nlayout: post\ntitle: "Jekyll 4.3.0 Released"\nauthor: ashmaroli\n---\n\nBody.\n'
+    assert load_bytes(md, "post.md").title == "Jekyll 4.3.0 Released"
+    txt = b"Name: libfoo\nTitle: The libfoo manual\nAuthors: A. One,\n  B. Two\n\nBody text.\n"
+    assert load_bytes(txt, "card.txt").title == "The libfoo manual"
+    assert leading_fields(txt.decode())["authors"] == "A. One,"
+    assert leading_fields("Just a sentence: with a colon inside it.\nAnd more prose.") == {}

@@ -117,3 +117,12 @@ def test_names_and_numbers_must_be_in_the_passage() -> None:
     passage = "The bridge opened in 1932, designed by Joseph Strauss."
     assert missing_share("It opened in 1932 under Joseph Strauss.", passage) == 0
     assert missing_share("It opened in 1937 under Yoshiaki Koyama.", passage) == 1
+
+
+def test_an_answer_with_no_supported_sentence_is_a_refusal() -> None:
+    from service.answering.generative import unsupported_throughout
+
+    made_up = "The moon is made of cheese [1]. It was signed by Mickey Mouse."
+    assert unsupported_throughout(made_up, verify(made_up))
+    grounded = "The bridge opened in 1932 [1]. It was made of cheese."
+    assert not unsupported_throughout(grounded, verify(grounded))

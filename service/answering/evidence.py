@@ -1,0 +1,178 @@
+"""The retrieved chunks' sentences, scored against the question: what every answerer stands on.
+
+Both answerers take their evidence from here, so the answerability gate sees the same
+sentences whether the extractive answerer or a language model answers afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.cleaning import Span
+from ingest.docstore import DocumentText
+from ingest.embeddings import Embedder, EmbeddingCache
+from ingest.index import ChunkHit, Index
+from service.answering.scoring import (
+    answer_type_match,
+    combine,
+    form_factor,
+    idf_weights,
+    lexical_overlap,
+)
+from service.retrieval import Retrieved
+from service.settings import AnswerSettings
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hit: ChunkHit
+    span: Span
+    text: str
+    context: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Candidate sentences with their scores; `ranked` orders them best first."""
+
+    question: str
+    cands: list[Candidate]
+    scores: list[float]
+    own: list[float]
+    context: list[float]
+    lexical: list[float]
+    weights: dict[str, float]
+    retrieval_score: float
+    corpus_size: int = 0
+    ranked: list[int] = field(default_factory=list)
+
+    @property
+    def best(self) -> int | None:
+        return self.ranked[0] if self.ranked else None
+
+
+def _in_passage(span: Span, hit: ChunkHit) -> bool:
+    """The chunk with its neighbour chunks: an answer split off by a chunk boundary is read too."""
+    middle = (span.start + span.end) // 2
+    if hit.context_end > hit.context_start:
+        return hit.context_start <= middle < hit.context_end
+    return hit.start <= middle < hit.end
+
+
+def candidates(hits: list[ChunkHit], docs: dict[str, DocumentText]) -> list[Candidate]:
+    """Sentences of the retrieved passages, each once, with its neighbours as context."""
+    out: list[Candidate] = []
+    seen: set[tuple[str, int]] = set()
+    for hit in hits:
+        doc = docs.get(hit.document_id)
+        if doc is None:
+            continue
+        for i, span in enumerate(doc.sentences):
+            if not _in_passage(span, hit) or (hit.document_id, span.start) in seen:
+                continue
+            seen.add((hit.document_id, span.start))
+            lo, hi = max(0, i - 1), min(len(doc.sentences), i + 2)
+            context = " ".join(doc.text[s.start : s.end] for s in doc.sentences[lo:hi])
+            out.append(Candidate(hit, span, doc.text[span.start : span.end], context, i))
+    return out
+
+
+class EvidenceScorer:
+    def __init__(self, *, settings: AnswerSettings, embedder: Embedder, index: Index) -> None:
+        self.settings = settings
+        self.cache = EmbeddingCache(embedder)
+        self.index = index
+
+    def documents(self, retrieved: Retrieved, collection: str) -> dict[str, DocumentText]:
+        docs: dict[str, DocumentText] = {}
+        for hit in retrieved.hits:
+            if hit.document_id not in docs:
+                text = self.index.document_text(collection, hit.document_id)
+                if text is not None:
+                    docs[hit.document_id] = text
+        return docs
+
+    def gather(self, question: str, retrieved: Retrieved, *, collection: str) -> Evidence:
+        docs = self.documents(retrieved, collection)
+        cands = candidates(retrieved.hits, docs)
+        corpus = [d.text[s.start : s.end] for d in docs.values() for s in d.sentences]
+        return self.score(question, retrieved, cands, corpus, docs)
+
+    def similarities(
+        self, query: np.ndarray, cands: list[Candidate], docs: dict[str, DocumentText]
+    ) -> tuple[list[float], list[float]]:
+        """Cosine of the question to each sentence and to it with its neighbours.
+
+        Stored sentence vectors are used when the document has them (the neighbourhood is
+        their normalized mean); documents ingested before they were stored are embedded here.
+        """
+        own: list[float] = []
+        ctx: list[float] = []
+        missing: list[int] = []
+        for i, c in enumerate(cands):
+            doc = docs.get(c.hit.document_id)
+            vecs = doc.vectors if doc is not None else None
+            if vecs is None or c.position >= len(vecs):
+                missing.append(i)
+                own.append(0.0)
+                ctx.append(0.0)
+                continue
+            around = vecs[max(0, c.position - 1) : c.position + 2].sum(axis=0)
+            around /= np.linalg.norm(around) or 1.0
+            own.append(float(vecs[c.position] @ query))
+            ctx.append(float(around @ query))
+        if missing:
+            texts = [cands[i].text for i in missing] + [cands[i].context for i in missing]
+            sims = np.asarray(self.cache.embed(texts, batch_size=64)) @ query
+            for k, i in enumerate(missing):
+                own[i], ctx[i] = float(sims[k]), float(sims[len(missing) + k])
+        return own, ctx
+
+    def score(
+        self,
+        question: str,
+        retrieved: Retrieved,
+        cands: list[Candidate],
+        corpus: list[str] | None = None,
+        docs: dict[str, DocumentText] | None = None,
+    ) -> Evidence:
+        corpus = corpus or [c.text for c in cands]
+        weights = idf_weights(question, corpus)
+        n = len(cands)
+        query = np.asarray(retrieved.query_embedding, dtype=np.float32)
+        own, ctx = self.similarities(query, cands, docs or {})
+        st = self.settings
+        lexical = [
+            (1 - st.context_weight) * lexical_overlap(question, c.text, weights)
+            + st.context_weight * lexical_overlap(question, c.context, weights)
+            for c in cands
+        ]
+        scores = [
+            combine(
+                own=own[i],
+                context=ctx[i],
+                lexical=lexical[i],
+                type_match=answer_type_match(question, c.text),
+                form=form_factor(c.text, question),
+                context_weight=st.context_weight,
+                lexical_weight=st.lexical_weight,
+                type_weight=st.type_weight,
+            )
+            for i, c in enumerate(cands)
+        ]
+        ranked = sorted(range(n), key=lambda i: (-scores[i], cands[i].span.start))
+        return Evidence(
+            question=question,
+            cands=cands,
+            scores=scores,
+            own=own,
+            context=ctx,
+            lexical=lexical,
+            weights=weights,
+            retrieval_score=retrieved.best_score,
+            corpus_size=len(corpus),
+            ranked=ranked,
+        )
