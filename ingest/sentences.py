@@ -135,22 +135,28 @@ def _lines(text: str, span: Span) -> list[Span]:
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
 
 
-def _outside_code(text: str, blocks: list[Span]) -> list[Span]:
-    """Blocks minus fenced code: commands and examples are searchable but not quotable prose."""
+def _split_code(text: str, blocks: list[Span]) -> tuple[list[Span], list[Span]]:
+    """Blocks minus fenced code, and the code's lines apart.
+
+    A code line is its own unit: `port: 4000` or `bundle info minima` answers a question
+    on its own, but is no prose sentence to run on into the next one.
+    """
     out: list[Span] = []
+    code: list[Span] = []
     in_code = False
     for block in blocks:
         kept: list[Span] = []
         for line in _lines(text, block):
             if _FENCE.match(text[line.start : line.end]):
                 in_code = not in_code
-            elif not in_code:
-                if kept and kept[-1].end + 1 == line.start:
-                    kept[-1] = Span(kept[-1].start, line.end)
-                else:
-                    kept.append(line)
+            elif in_code:
+                code.append(line)
+            elif kept and kept[-1].end + 1 == line.start:
+                kept[-1] = Span(kept[-1].start, line.end)
+            else:
+                kept.append(line)
         out.extend(kept)
-    return out
+    return out, code
 
 
 _FIELD_LINE = re.compile(r"[ \t]*[A-Za-z][\w .()/-]{0,40}?[ \t]*:(?:[ \t]+\S|[ \t]*$)")
@@ -182,8 +188,9 @@ def field_units(text: str, block: Span) -> list[Span] | None:
 
 def sentence_spans(text: str, blocks: list[Span]) -> list[Span]:
     """Sentences of `text` within `blocks`; headings, list items and fields are units too."""
-    out: list[Span] = []
-    for block in _outside_code(text, blocks):
+    prose, code = _split_code(text, blocks)
+    out: list[Span] = [t for t in (_trim(text, line) for line in code) if t]
+    for block in prose:
         fields = field_units(text, block)
         if fields:
             out.extend(t for t in (_trim(text, f) for f in fields) if t)
@@ -198,4 +205,4 @@ def sentence_spans(text: str, blocks: list[Span]) -> list[Span]:
                 trimmed = _trim(text, piece)
                 if trimmed:
                     out.append(trimmed)
-    return out
+    return sorted(out, key=lambda span: span.start)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from prompts import load as load_prompt
-from service.answering.scoring import STOPWORDS, terms
+from service.answering.scoring import STOPWORDS, expected_type, terms
 from service.llm.base import ChatModel, LLMBadResponseError, LLMUnavailableError
 from service.schemas import Message
 
@@ -40,7 +40,7 @@ _ASKING = frozenset(["who", "whom", "whose", "what", "which", "when", "where", "
 _POSSESSIVE = frozenset({"its", "their", "his", "her"})
 _MARKERS = re.compile(r"\s*\[\d+\]")
 _LEADING = re.compile(
-    r"^(?:(?:it|that|this|they)(?:'s| is| was| are| were)|(?:it|they) (?:was|were) \w+ by"
+    r"^(?:(?:it|they) (?:was|were) \w+ by|(?:it|that|this|they)(?:'s| is| was| are| were)"
     r"|yes|no|the|a|an)\b[\s,]*",
     re.IGNORECASE,
 )
@@ -70,9 +70,21 @@ def short_answer(answer: str) -> str:
     return first if first and len(first.split()) <= 8 else ""
 
 
-def referent(history: Sequence[Message]) -> str:
+_PERSONAL = frozenset(["he", "him", "his", "she", "her", "they", "them", "their"])
+
+
+def referent(history: Sequence[Message], pronoun: str = "it") -> str:
+    """Who or what a pronoun points back to.
+
+    After a who-question, "he"/"she" is the person answered and "it" the question's topic
+    ("Who wrote the post?" ... "When was it published?": the post); otherwise a short
+    previous answer ("Kramdown.") is the referent, else the previous question's topic.
+    """
     users = [m.content for m in history if m.role == "user"]
     answers = [m.content for m in history if m.role == "assistant"]
+    asked_person = bool(users) and expected_type(users[-1]) == "person"
+    if asked_person and pronoun not in _PERSONAL:
+        return topic_of(users[-1])
     if answers and users and history[-1].role == "assistant":
         lead = short_answer(answers[-1])
         if lead:
@@ -89,10 +101,10 @@ def rule_condense(history: Sequence[Message], question: str) -> str:
     previous = [m.content for m in history if m.role == "user"]
     if not previous or not is_follow_up(question):
         return question
-    subject = referent(history)
     match = _PRONOUN.search(question)
+    word = match.group(0).split()[0].lower() if match else "it"
+    subject = referent(history, word)
     if subject and match:
-        word = match.group(0).split()[0].lower()
         filler = f"{subject}'s" if word in _POSSESSIVE else subject
         return f"{question[: match.start()]}{filler}{question[match.end() :]}".strip()
     return f"{question.strip()} ({previous[-1].strip()})"

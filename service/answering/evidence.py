@@ -21,6 +21,7 @@ from service.answering.scoring import (
     idf_weights,
     lexical_overlap,
 )
+from service.answering.spans import field_value
 from service.retrieval import Retrieved
 from service.settings import AnswerSettings
 
@@ -155,7 +156,9 @@ class EvidenceScorer:
                 own=own[i],
                 context=ctx[i],
                 lexical=lexical[i],
-                type_match=answer_type_match(question, c.text),
+                type_match=1.0
+                if field_value(question, c.text)
+                else answer_type_match(question, c.text),
                 form=form_factor(c.text, question),
                 context_weight=st.context_weight,
                 lexical_weight=st.lexical_weight,

@@ -178,21 +178,34 @@ def _names(question: str, sentence: str) -> list[str]:
     return out
 
 
+# Keys that name what a question asks without sharing its words ("who wrote" -> author).
+_PERSON_KEYS = frozenset(["author", "maintainer", "owner", "editor", "creator", "contact"])
+_DATE_KEYS = frozenset(["date", "published", "released", "updated", "created", "modified"])
+_WROTE = frozenset(["wrote", "written", "write", "writ", "wrot"])
+
+
+def _key_asked(key: list[str], question: str) -> bool:
+    q = set(terms(question))
+    if key and all(words_match(t, q) or any(words_match(x, {t}) for x in q) for t in key):
+        return True
+    head = key[-1] if key else ""
+    kind = expected_type(question)
+    if kind == "person" and any(head.startswith(k) for k in _PERSON_KEYS):
+        return True
+    if kind == "date" and any(head.startswith(k) for k in _DATE_KEYS):
+        return True
+    return head.startswith("author") and bool(q & _WROTE)
+
+
 def field_value(question: str, sentence: str) -> str | None:
-    """`Authors: A, B` answers "who are the authors?" when the question names the key.
+    """`Authors: A, B` answers "who are the authors?" (or "who wrote it?") by its value.
 
     A value continued on indented lines (an RFC 822 author list) is read as one line.
     """
     m = _FIELD.match(sentence)
-    if not m:
+    if not m or not _key_asked(terms(m.group(1)), question):
         return None
-    key_terms = terms(m.group(1))
-    q = set(terms(question))
-    if key_terms and all(
-        words_match(t, q) or any(words_match(x, {t}) for x in q) for t in key_terms
-    ):
-        return " ".join(m.group(2).split()).rstrip(" .;")
-    return None
+    return " ".join(m.group(2).split()).rstrip(" .;") or None
 
 
 def answer_span(question: str, sentence: str) -> str | None:

@@ -29,6 +29,7 @@ from tests.conftest import (
 )
 
 QUESTION = "Who signed the joint statement?"
+NEAR_MISS = "When will the military engineering unit arrive in Ukraine?"
 
 
 def openai_components(
@@ -124,6 +125,26 @@ def test_no_evidence_means_no_model_call(
     )
     assert r.refused
     assert r.citations == []
+
+
+def test_the_gate_refuses_a_near_miss_before_the_model_is_asked(
+    make_components: Callable[..., Components], article_dir: Path, llama_server: LlamaServer
+) -> None:
+    # The article covers the unit but not when it arrives. A dead model server proves the gate
+    # refused without asking; the live one shows an answerable question still reaches it.
+    dead = openai_components(make_components, article_dir, f"http://127.0.0.1:{free_port()}/v1")
+    near_miss = [Message(role="user", content=NEAR_MISS)]
+    r = dead.chat.chat(messages=near_miss, collection="default")
+    assert r.refused
+    assert r.citations == []
+    assert r.answer.startswith("The indexed documents mention")
+    live = openai_components(make_components, article_dir, llama_server.url)
+    assert live.chat.chat(messages=near_miss, collection="default").answer == r.answer
+    answered = live.chat.chat(
+        messages=[Message(role="user", content=QUESTION)], collection="default"
+    )
+    assert not answered.answer.startswith("The indexed documents mention")
+    assert answered.model == "smollm2"
 
 
 def test_llamacpp_backend_in_process(

@@ -53,7 +53,7 @@ def test_wrong_index_is_moved_to_the_right_source(article_components: Components
     assert c.chunk_id != hits[wrong - 1].chunk_id
 
 
-def test_fabrication_is_flagged_and_dangling_marker_removed(
+def test_an_answer_with_no_supported_sentence_is_a_refusal(
     article_components: Components,
 ) -> None:
     r = answer_with(
@@ -61,10 +61,23 @@ def test_fabrication_is_flagged_and_dangling_marker_removed(
         "The statement was signed by Yoshiaki Koyama and Yasuko Nakamura [1]. "
         "It was issued in Geneva [12].",
     )
+    assert r.refused
+    assert r.citations == []
     assert "[12]" not in r.answer
-    assert all(not c.supported for c in r.citations)
-    assert r.unsupported_sentences == 2
+    assert "no sentence of the model's answer is backed by a source" in r.answer
+
+
+def test_fabrication_beside_a_supported_claim_is_flagged_and_dangling_marker_removed(
+    article_components: Components,
+) -> None:
+    r = answer_with(
+        article_components,
+        "Putin visited Pyongyang on June 19-20 [1]. It was issued in Geneva [12].",
+    )
+    assert "[12]" not in r.answer
     assert not r.refused
+    assert any(c.supported for c in r.citations)
+    assert r.unsupported_sentences == 1
 
 
 def test_model_saying_it_cannot_answer_is_a_refusal(article_components: Components) -> None:

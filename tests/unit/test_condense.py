@@ -55,3 +55,12 @@ def test_a_short_previous_answer_is_the_referent() -> None:
 def test_topic_skips_the_verb_after_the_question_word() -> None:
     assert topic_of("Who maintains libfoo?") == "libfoo"
     assert topic_of("What is the default port of the Jekyll server?") == "Jekyll server"
+
+
+def test_after_a_who_question_it_is_the_topic_and_he_is_the_person() -> None:
+    history = [
+        Message(role="user", content="Who wrote the release post?"),
+        Message(role="assistant", content="Alice Example. [1]"),
+    ]
+    assert rule_condense(history, "When was it published?") == "When was release post published?"
+    assert rule_condense(history, "Where does she work?") == "Where does Alice Example work?"

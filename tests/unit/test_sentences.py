@@ -37,6 +37,12 @@ def test_caption_lines_split_from_prose() -> None:
     ]
 
 
-def test_fenced_code_is_not_quoted() -> None:
+def test_fenced_code_lines_are_units_of_their_own() -> None:
     text = 'Run this:\n\n```bash\nragchat ask "How?"\n\nmore code\n```\n\nThen read. Done.'
-    assert sentences(text) == ["Run this:", "Then read.", "Done."]
+    assert sentences(text) == [
+        "Run this:",
+        'ragchat ask "How?"',
+        "more code",
+        "Then read.",
+        "Done.",
+    ]

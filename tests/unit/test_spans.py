@@ -62,3 +62,11 @@ def test_a_field_continued_on_indented_lines_is_read_whole() -> None:
 def test_a_day_of_a_date_is_no_count() -> None:
     sentence = "North Korea said on June 27 that it had tested a missile."
     assert answer_span("How many shells has it shipped?", sentence) is None
+
+
+def test_keys_answer_who_wrote_and_when_without_sharing_words() -> None:
+    assert field_value("Who wrote the release post?", "author: ashmaroli") == "ashmaroli"
+    assert field_value("When was it published?", "date: 2022-10-20 10:20:22 -0500") == (
+        "2022-10-20 10:20:22 -0500"
+    )
+    assert field_value("When was it published?", "author: ashmaroli") is None
