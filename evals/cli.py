@@ -15,6 +15,7 @@ from rich.table import Table
 
 from evals import report
 from evals.aggregate import metrics as aggregate
+from evals.breakdown import breakdown
 from evals.formats import DatasetError, load
 from evals.judge_ragas import (
     INSTALL,
@@ -206,6 +207,7 @@ def evaluate(
             results=results,
             partial=partial,
             wall_s=wall,
+            groups=(groups := breakdown(results)),
         )
         table = Table(title=f"{evalset.name} ({wall:.0f} s) -> {dest}/report.html")
         table.add_column("metric")
@@ -213,6 +215,19 @@ def evaluate(
         for k, v in metrics.items():
             table.add_row(k, "n/a" if v is None else str(v))
         out.print(table)
+        if groups:
+            parts = Table(title=f"{evalset.name}: by split and kind")
+            for col in ("split/kind", "n", "right", "answerable right", "unanswerable refused"):
+                parts.add_column(col)
+            for name, g in groups.items():
+                parts.add_row(
+                    name,
+                    str(g["n"]),
+                    str(g["correct"]),
+                    "n/a" if g["answerable_correct"] is None else str(g["answerable_correct"]),
+                    "n/a" if g["unanswerable_refused"] is None else str(g["unanswerable_refused"]),
+                )
+            out.print(parts)
         failures += [f"{evalset.name}: {f}" for f in failed_gates(metrics, gates)]
         if partial:
             raise typer.Exit(code=130)

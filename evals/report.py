@@ -80,6 +80,7 @@ def write(
     results: list[Result],
     partial: bool,
     wall_s: float,
+    groups: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
     questions = [result_row(r) for r in results]
@@ -89,6 +90,7 @@ def write(
         "partial": partial,
         "wall_s": round(wall_s, 1),
         "metrics": metrics,
+        "breakdown": groups or {},
         "questions": questions,
     }
     (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))

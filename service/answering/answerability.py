@@ -27,7 +27,7 @@ from service.answering.scoring import (
 _NEGATION = re.compile(
     r"\b(?:not|never|no|none|nothing|neither|nor|without|cannot)\b|n[’']t\b", re.I
 )
-_TOKEN = re.compile(r"[\w][\w'’.-]*[\w]|[\w]", re.UNICODE)
+_TOKEN = re.compile(r"\d+(?:\.\d+)+|[\w][\w'’-]*", re.UNICODE)  # as scoring.terms splits
 _NUMERIC = re.compile(r"\d")
 _QUESTION_WORDS = frozenset(
     [

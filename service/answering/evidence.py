@@ -151,21 +151,31 @@ class EvidenceScorer:
             + st.context_weight * lexical_overlap(question, c.context, weights)
             for c in cands
         ]
+        # A field whose key the question asks for ("author: ashmaroli" for "who wrote it?")
+        # holds the asked-for kind, and is no fragment however short it is.
+        asked = [field_value(question, c.text) is not None for c in cands]
         scores = [
             combine(
                 own=own[i],
                 context=ctx[i],
                 lexical=lexical[i],
-                type_match=1.0
-                if field_value(question, c.text)
-                else answer_type_match(question, c.text),
-                form=form_factor(c.text, question),
+                type_match=1.0 if asked[i] else answer_type_match(question, c.text),
+                form=1.0 if asked[i] else form_factor(c.text, question),
                 context_weight=st.context_weight,
                 lexical_weight=st.lexical_weight,
                 type_weight=st.type_weight,
             )
             for i, c in enumerate(cands)
         ]
+        # A field the question asks for outranks its own document's prose: the document is
+        # as relevant as its best sentence, and the field is what was asked of it.
+        best_in_doc: dict[str, float] = {}
+        for c, score in zip(cands, scores, strict=True):
+            doc = c.hit.document_id
+            best_in_doc[doc] = max(best_in_doc.get(doc, 0.0), score)
+        for i in range(n):
+            if asked[i]:
+                scores[i] = max(scores[i], best_in_doc[cands[i].hit.document_id] + 0.01)
         ranked = sorted(range(n), key=lambda i: (-scores[i], cands[i].span.start))
         return Evidence(
             question=question,

@@ -6,7 +6,8 @@ import itertools
 import math
 import re
 
-_WORD = re.compile(r"[\w][\w'’-]*", re.UNICODE)
+# Version numbers and decimals ("4.4.1", "2.5") are one word: "4.4.1" is not "4" and "1".
+_WORD = re.compile(r"\d+(?:\.\d+)+|[\w][\w'’-]*", re.UNICODE)
 STOPWORDS = frozenset(
     [
         "a",

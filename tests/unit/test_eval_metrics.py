@@ -222,3 +222,33 @@ def test_query_memo_embeds_a_repeated_question_once() -> None:
     memo.embed_one("b")
     memo.embed_one("who?")  # evicted by then
     assert Counting.calls == 4
+
+
+def test_breakdown_groups_by_split_and_kind() -> None:
+    from evals.breakdown import breakdown
+    from evals.formats import EvalItem
+    from evals.runner import Result
+
+    def result(split: str, kind: str, *, unanswerable: bool, correct: bool) -> Result:
+        item = EvalItem(
+            id=f"{split}-{kind}",
+            question="q",
+            answers=[] if unanswerable else [["a"]],
+            unanswerable=unanswerable,
+            split=split,
+            kind=kind,
+        )
+        return Result(item=item, refused=unanswerable and correct, correct=correct)
+
+    groups = breakdown(
+        [
+            result("tune", "fact", unanswerable=False, correct=True),
+            result("held-out", "fact", unanswerable=False, correct=False),
+            result("held-out", "near-miss", unanswerable=True, correct=True),
+        ]
+    )
+    assert groups["held-out/all"]["n"] == 2
+    assert groups["held-out/all"]["answerable_correct"] == 0.0
+    assert groups["held-out/near-miss"]["unanswerable_refused"] == 1.0
+    assert groups["all/fact"]["correct"] == 0.5
+    assert breakdown([Result(item=EvalItem(id="x", question="q", answers=[]))]) == {}
