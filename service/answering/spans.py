@@ -184,17 +184,53 @@ _DATE_KEYS = frozenset(["date", "published", "released", "updated", "created", "
 _WROTE = frozenset(["wrote", "written", "write", "writ", "wrot"])
 
 
+_ASKING = frozenset(
+    ["what", "which", "who", "whom", "whose", "when", "where", "how", "many", "much"]
+)
+_LINKING = frozenset(["is", "are", "was", "were", "do", "does", "did", "the", "a", "an", "s"])
+
+
+def focus(question: str) -> set[str]:
+    """The words a question asks about: "What is the minimum Ruby version required by X?"
+    -> {minimum, ruby, version, required}; "How many stars does X have?" -> {stars}.
+    """
+    words = re.findall(r"[\w][\w'’-]*", question.lower())
+    i = 0
+    while i < len(words) and (words[i] in _ASKING or words[i] in _LINKING):
+        i += 1
+    run: list[str] = []
+    for word in words[i:]:
+        if word in STOPWORDS:
+            break
+        run.append(word)
+    return set(terms(" ".join(run)))
+
+
+_GENERIC_FOCUS = frozenset(["list", "listed", "call", "called", "named"])
+_DATE_VERBS = frozenset(["publish", "published", "releas", "released", "creat", "updat", "writ"])
+
+
 def _key_asked(key: list[str], question: str) -> bool:
+    """Does the question ask for this field? Its key must be what the question is about.
+
+    "How many stars does the repository have?" does not ask for `Repository:`; "Who was the
+    release manager?" does not ask for `author:`; "who wrote it?" and "when was it published?"
+    ask for `author:` and `date:` without naming them.
+    """
+    if not key:
+        return False
     q = set(terms(question))
-    if key and all(words_match(t, q) or any(words_match(x, {t}) for x in q) for t in key):
+    f = {t for t in focus(question) if t not in _GENERIC_FOCUS}
+    named = all(words_match(t, q) or any(words_match(x, {t}) for x in q) for t in key)
+    if named and (not f or any(words_match(t, f) for t in key)):
         return True
-    head = key[-1] if key else ""
+    head = key[-1]
     kind = expected_type(question)
     if kind == "person" and any(head.startswith(k) for k in _PERSON_KEYS):
-        return True
+        return not f - _WROTE
     if kind == "date" and any(head.startswith(k) for k in _DATE_KEYS):
-        return True
-    return head.startswith("author") and bool(q & _WROTE)
+        return not f - _DATE_VERBS
+    return False
 
 
 def field_value(question: str, sentence: str) -> str | None:

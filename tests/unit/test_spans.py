@@ -70,3 +70,9 @@ def test_keys_answer_who_wrote_and_when_without_sharing_words() -> None:
         "2022-10-20 10:20:22 -0500"
     )
     assert field_value("When was it published?", "author: ashmaroli") is None
+
+
+def test_a_field_answers_only_what_the_question_is_about() -> None:
+    assert field_value("How many stars does the repository have?", "Repository: x/y") is None
+    assert field_value("Who was the release manager?", "author: ashmaroli") is None
+    assert field_value("Who wrote the post?", "author: ashmaroli") == "ashmaroli"
