@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from prompts import load as load_prompt
-from service.answering.scoring import STOPWORDS, expected_type, terms
+from service.answering.scoring import QUESTION_WORDS, STOPWORDS, expected_type, terms
 from service.llm.base import ChatModel, LLMBadResponseError, LLMUnavailableError
 from service.schemas import Message
 
@@ -36,7 +36,6 @@ _PRONOUN = re.compile(
     r"(?:\s+(?:ones?|files?|pages?|ones))?",
     re.IGNORECASE,
 )
-_ASKING = frozenset(["who", "whom", "whose", "what", "which", "when", "where", "why", "how"])
 _POSSESSIVE = frozenset({"its", "their", "his", "her"})
 _MARKERS = re.compile(r"\s*\[\d+\]")
 _LEADING = re.compile(
@@ -57,7 +56,7 @@ def topic_of(question: str) -> str:
                 break
             continue
         run.insert(0, words[k])
-    if len(run) > 1 and k >= 0 and words[k].lower() in _ASKING:
+    if len(run) > 1 and k >= 0 and words[k].lower() in QUESTION_WORDS:
         run = run[1:]  # "Who maintains libfoo": the word after the question word is its verb
     return " ".join(run)
 

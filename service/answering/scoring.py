@@ -135,7 +135,9 @@ STOPWORDS = frozenset(
         "said",
     ]
 )
-_MONTHS = frozenset(
+# The words a question opens with to ask.
+QUESTION_WORDS = frozenset(["who", "whom", "whose", "what", "which", "when", "where", "why", "how"])
+MONTHS = frozenset(
     [
         "january",
         "february",
@@ -254,7 +256,7 @@ def answer_type_match(question: str, sentence: str) -> float:
         names = [
             n
             for n in _NAME.findall(sentence)
-            if n.split()[0].lower() not in _MONTHS and not set(n.lower().split()) <= q_words
+            if n.split()[0].lower() not in MONTHS and not set(n.lower().split()) <= q_words
         ]
         return 1.0 if names else 0.0
     if kind == "date":

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import re
 
-from service.answering.scoring import STOPWORDS, expected_type, terms, words_match
+from service.answering.scoring import (
+    MONTHS,
+    QUESTION_WORDS,
+    STOPWORDS,
+    expected_type,
+    terms,
+    words_match,
+)
 
 _NAME_WORD = r"(?:[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?|[A-Z]\.|[A-Z]{2,}|de|van|von|der|da|bin|al-)"
 _NAME = re.compile(
@@ -33,35 +40,7 @@ _NUMBER = re.compile(
     r"|fifty|hundred|thousand|dozen)\b(?:\s+(?!(?:and|or|of|the)\b)[a-z][a-z-]+)?",
 )
 _FIELD = re.compile(r"^\s*(?:[-*]\s+)?([A-Za-z][\w .()/-]{0,40}?)\s*[:=]\s+(\S.*?)\s*$", re.DOTALL)
-_MONTH_WORDS = frozenset(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "the",
-        "a",
-        "an",
-        "in",
-        "on",
-        "at",
-    ]
-)
+_MONTH_WORDS = MONTHS | {"the", "a", "an", "in", "on", "at"}
 
 
 # Capitalized words that are roles, bodies or nationalities, not parts of a person's name.
@@ -184,9 +163,7 @@ _DATE_KEYS = frozenset(["date", "published", "released", "updated", "created", "
 _WROTE = frozenset(["wrote", "written", "write", "writ", "wrot"])
 
 
-_ASKING = frozenset(
-    ["what", "which", "who", "whom", "whose", "when", "where", "how", "many", "much"]
-)
+_ASKING = QUESTION_WORDS | {"many", "much"}
 _LINKING = frozenset(["is", "are", "was", "were", "do", "does", "did", "the", "a", "an", "s"])
 
 
