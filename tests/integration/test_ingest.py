@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
+from ingest.embeddings import Embedder
 from ingest.pipeline import document_id_for
 from service.components import Components
 from service.errors import NotFoundError
@@ -177,3 +178,37 @@ def test_pdf_docx_and_html_are_ingested_and_empty_files_reported(
     assert html_text is not None
     assert "forty berths" in html_text.text
     assert "SkyDeals" not in html_text.text
+
+
+class CountingEmbedder(Embedder):
+    """The real embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.texts = 0
+
+    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
+        self.texts += len(texts)
+        return self.inner.embed_batch(texts)
+
+
+def test_sentence_vectors_are_stored_at_ingest_and_answering_embeds_only_the_question(
+    make_components: Callable[..., Components], article_dir: Path
+) -> None:
+    comps = make_components()
+    counting = CountingEmbedder(comps.embedder)
+    comps.__dict__["embedder"] = counting
+    comps.ingestor.ingest([article_dir], collection="default")
+    [doc] = comps.index.documents("default")
+    stored = comps.index.document_text("default", doc.document_id)
+    assert stored is not None
+    assert stored.vectors is not None
+    assert stored.vectors.shape == (len(stored.sentences), 384)
+    before = counting.texts
+    r = comps.chat.chat(
+        messages=[Message(role="user", content="Who signed the joint statement?")],
+        collection="default",
+    )
+    assert not r.refused
+    assert counting.texts - before == 1  # the question, nothing else
