@@ -16,7 +16,9 @@ from importlib import resources
 
 from service.answering.evidence import Evidence
 from service.answering.scoring import (
+    QUESTION_WORDS,
     STOPWORDS,
+    WORD,
     answer_type_match,
     expected_type,
     stem,
@@ -27,41 +29,12 @@ from service.answering.scoring import (
 _NEGATION = re.compile(
     r"\b(?:not|never|no|none|nothing|neither|nor|without|cannot)\b|n[’']t\b", re.I
 )
-_TOKEN = re.compile(r"\d+(?:\.\d+)+|[\w][\w'’-]*", re.UNICODE)  # as scoring.terms splits
 _NUMERIC = re.compile(r"\d")
-_QUESTION_WORDS = frozenset(
-    [
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "in",
-        "on",
-        "at",
-        "for",
-        "of",
-        "by",
-        "from",
-        "to",
-        "the",
-        "a",
-        "an",
-    ]
-)
+# Question words, auxiliaries and prepositions: capitalized at a question's start, no names.
+_QUESTION_WORDS = QUESTION_WORDS | {
+    "is", "are", "was", "were", "do", "does", "did", "can", "could",
+    "in", "on", "at", "for", "of", "by", "from", "to", "the", "a", "an",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -77,7 +50,7 @@ def question_terms(question: str) -> QuestionTerms:
     words: dict[str, str] = {}
     entities: set[str] = set()
     numbers: set[str] = set()
-    for n, word in enumerate(_TOKEN.findall(question)):
+    for n, word in enumerate(WORD.findall(question)):
         low = word.lower()
         if low in STOPWORDS:
             continue

@@ -7,7 +7,7 @@ import math
 import re
 
 # Version numbers and decimals ("4.4.1", "2.5") are one word: "4.4.1" is not "4" and "1".
-_WORD = re.compile(r"\d+(?:\.\d+)+|[\w][\w'’-]*", re.UNICODE)
+WORD = re.compile(r"\d+(?:\.\d+)+|[\w][\w'’-]*", re.UNICODE)
 STOPWORDS = frozenset(
     [
         "a",
@@ -187,7 +187,7 @@ def stem(word: str) -> str:
 
 
 def terms(text: str) -> list[str]:
-    return [stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS]
+    return [stem(w) for w in WORD.findall(text) if w.lower() not in STOPWORDS]
 
 
 def words_match(term: str, words: set[str]) -> bool:
@@ -252,7 +252,7 @@ def answer_type_match(question: str, sentence: str) -> float:
     if kind is None:
         return 0.0
     if kind == "person":
-        q_words = {w.lower() for w in _WORD.findall(question)}
+        q_words = {w.lower() for w in WORD.findall(question)}
         names = [
             n
             for n in _NAME.findall(sentence)
