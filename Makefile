@@ -40,12 +40,16 @@ run: install
 	$(BIN)/ragchat serve --host $(HOST) --port $(PORT)
 
 # The whole suite against embedded Chroma, then the integration tests against a real
-# `chroma run` on loopback. Two files add nothing there: the chat page never sees Chroma, and
-# `ragchat eval` always indexes into its own embedded temp store.
+# `chroma run` on loopback. The ignored files add nothing there: the chat page and the HTTP
+# security layer never see Chroma, `ragchat eval` always indexes into its own embedded temp
+# store, and parsing, fuzzing and shutdown do not depend on where vectors live.
 test: install-dev browser
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --chroma=server tests/integration \
-	  --ignore=tests/integration/test_page.py --ignore=tests/integration/test_eval_cli.py
+	  --ignore=tests/integration/test_page.py --ignore=tests/integration/test_eval_cli.py \
+	  --ignore=tests/integration/test_security_page.py --ignore=tests/integration/test_security.py \
+	  --ignore=tests/integration/test_hostile_uploads.py --ignore=tests/integration/test_fuzz.py \
+	  --ignore=tests/integration/test_shutdown.py
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -158,7 +158,7 @@ class HttpTarget:
         for doc in evalset.documents:
             self._post(
                 "/v1/documents",
-                params={"collection": collection},
+                params={"collection": collection, "replace": "true"},
                 files={"file": (doc.name, doc.text.encode())},
             )
             self.by_name[doc.name] = doc.id
@@ -169,7 +169,7 @@ class HttpTarget:
                 if f.is_file() and f.suffix.lower() in exts:
                     self._post(
                         "/v1/documents",
-                        params={"collection": collection},
+                        params={"collection": collection, "replace": "true"},
                         files={"file": (f.name, f.read_bytes())},
                     )
 

@@ -179,3 +179,26 @@ def count(conn: sqlite3.Connection, collection: str) -> int:
     return int(
         conn.execute("SELECT COUNT(*) FROM chunks WHERE collection=?", (collection,)).fetchone()[0]
     )
+
+
+def chunk_ids_by_document(conn: sqlite3.Connection, collection: str) -> dict[str, set[str]]:
+    ids: dict[str, set[str]] = {}
+    for doc, cid in conn.execute(
+        "SELECT document_id, chunk_id FROM chunks WHERE collection=?", (collection,)
+    ):
+        ids.setdefault(doc, set()).add(cid)
+    return ids
+
+
+def document_chunks(
+    conn: sqlite3.Connection, collection: str, document_id: str
+) -> list[StoredChunk]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS}, c.title FROM chunks c WHERE c.collection=? AND c.document_id=? "
+        "ORDER BY c.chunk_index",
+        (collection, document_id),
+    ).fetchall()
+    return [
+        StoredChunk(cid, doc, index, start, end, text, json.loads(meta), title)
+        for cid, doc, index, start, end, text, meta, title in rows
+    ]

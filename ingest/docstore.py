@@ -8,9 +8,12 @@ transaction, so a document is never seen half-written.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +46,8 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_date     REAL,
     regions      TEXT NOT NULL DEFAULT '[]',
     sentence_vectors BLOB,
+    lease_owner  TEXT,
+    lease_expires REAL,
     PRIMARY KEY (collection, document_id)
 );
 """
@@ -52,6 +57,8 @@ _ADDED_COLUMNS = {
     "doc_date": "REAL",
     "regions": "TEXT NOT NULL DEFAULT '[]'",
     "sentence_vectors": "BLOB",
+    "lease_owner": "TEXT",
+    "lease_expires": "REAL",
 }
 
 
@@ -95,6 +102,46 @@ def unpack_vectors(blob: bytes | None, count: int) -> np.ndarray | None:
     if flat.size % count:
         return None
     return flat.reshape(count, flat.size // count)
+
+
+class LeaseBusyError(RuntimeError):
+    """Another live writer holds the document for longer than we were willing to wait."""
+
+
+HOST = socket.gethostname()
+
+
+def new_lease_owner() -> str:
+    """`host:pid:random`: unique per write, and says which process to ask whether it lives."""
+    return f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def owner_is_gone(owner: str) -> bool:
+    """True when the owner ran on this host in a process that has since died.
+
+    A lease from another host is only ever ended by its expiry.
+    """
+    parts = owner.split(":")
+    if len(parts) < 3 or not parts[-2].isdigit():
+        return False
+    host, pid = ":".join(parts[:-2]), int(parts[-2])
+    if host != HOST:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _lease_is_stale(owner: str, expires: float | None, now: float) -> bool:
+    if owner.startswith(f"{HOST}:"):
+        return owner_is_gone(owner)
+    return (expires or 0.0) < now
 
 
 _COLUMNS = (
@@ -151,7 +198,8 @@ class DocStore:
 
     def get(self, collection: str, document_id: str) -> DocumentRecord | None:
         rows = self._rows(
-            f"SELECT {_COLUMNS} FROM documents WHERE collection=? AND document_id=?",
+            f"SELECT {_COLUMNS} FROM documents WHERE collection=? AND document_id=? "
+            "AND (version IS NOT NULL OR needs_gc=1)",  # not a bare lease on a new document
             collection,
             document_id,
         )
@@ -187,16 +235,74 @@ class DocStore:
             vectors=unpack_vectors(vectors, len(spans)),
         )
 
+    def acquire_lease(self, collection: str, document_id: str, owner: str, *, ttl: float) -> bool:
+        """Take the document's write lease; False while another writer holds it.
+
+        A holder on this host keeps its lease for as long as its process lives; one on
+        another host keeps it until the lease expires. Only then may a writer take it over,
+        and so only then may cleanup treat the holder's unfinished write as debris.
+        """
+        now = time.time()
+        with self._tx() as c:
+            row = c.execute(
+                "SELECT lease_owner, lease_expires FROM documents "
+                "WHERE collection=? AND document_id=?",
+                (collection, document_id),
+            ).fetchone()
+            if row is None:
+                c.execute(
+                    "INSERT INTO documents (collection, document_id, source, updated_at, "
+                    "lease_owner, lease_expires) VALUES (?, ?, '', ?, ?, ?)",
+                    (collection, document_id, now, owner, now + ttl),
+                )
+                return True
+            held_by, expires = row
+            if held_by and held_by != owner and not _lease_is_stale(held_by, expires, now):
+                return False
+            c.execute(
+                "UPDATE documents SET lease_owner=?, lease_expires=? "
+                "WHERE collection=? AND document_id=?",
+                (owner, now + ttl, collection, document_id),
+            )
+            return True
+
+    def release_lease(self, collection: str, document_id: str, owner: str) -> None:
+        """Give the lease back; a lease taken for a document never written leaves no row."""
+        with self._tx() as c:
+            c.execute(
+                "DELETE FROM documents WHERE collection=? AND document_id=? AND lease_owner=? "
+                "AND version IS NULL AND needs_gc=0",
+                (collection, document_id, owner),
+            )
+            c.execute(
+                "UPDATE documents SET lease_owner=NULL, lease_expires=NULL "
+                "WHERE collection=? AND document_id=? AND lease_owner=?",
+                (collection, document_id, owner),
+            )
+
+    def _check_lease(
+        self, c: sqlite3.Connection, collection: str, document_id: str, owner: str
+    ) -> None:
+        row = c.execute(
+            "SELECT lease_owner FROM documents WHERE collection=? AND document_id=?",
+            (collection, document_id),
+        ).fetchone()
+        if row is None or row[0] != owner:
+            raise LeaseBusyError(
+                f"document {document_id} in {collection!r}: the write lease was lost "
+                "(it expired and another writer took it over)"
+            )
+
     def begin_write(
-        self, collection: str, document_id: str, *, source: str, path: str | None
+        self, collection: str, document_id: str, *, owner: str, source: str, path: str | None
     ) -> None:
         """Flag the document before touching Chroma, so a crash leaves cleanup to do, not debris."""
         with self._tx() as c:
+            self._check_lease(c, collection, document_id, owner)
             c.execute(
-                "INSERT INTO documents (collection, document_id, source, path, needs_gc, "
-                "updated_at) VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT(collection, document_id) "
-                "DO UPDATE SET needs_gc=1",
-                (collection, document_id, source, path, time.time()),
+                "UPDATE documents SET needs_gc=1, source=CASE WHEN source='' THEN ? ELSE source "
+                "END, path=COALESCE(path, ?) WHERE collection=? AND document_id=?",
+                (source, path, collection, document_id),
             )
 
     def commit_version(
@@ -216,10 +322,12 @@ class DocStore:
         tags: list[str],
         doc_date: float | None,
         regions: list[Region],
+        owner: str,
         sentence_vectors: bytes | None = None,
     ) -> None:
         """Make the new version live and swap its chunks into the keyword index, atomically."""
         with self._tx() as c:
+            self._check_lease(c, collection, document_id, owner)
             chunkstore.delete(c, collection, document_id, keep={ch.chunk_id for ch in chunks})
             chunkstore.insert(c, collection, chunks)
             c.execute(
@@ -256,14 +364,36 @@ class DocStore:
                 (collection, document_id),
             )
 
-    def pending_cleanup(self, collection: str) -> list[tuple[str, str | None]]:
+    def pending_cleanup(self, collection: str) -> list[str]:
+        """Documents flagged by an unfinished write whose writer is gone or held no lease."""
+        now = time.time()
         return [
-            (r[0], r[1])
+            r[0]
             for r in self._rows(
-                "SELECT document_id, version FROM documents WHERE collection=? AND needs_gc=1",
+                "SELECT document_id, lease_owner, lease_expires FROM documents "
+                "WHERE collection=? AND needs_gc=1",
                 collection,
             )
+            if not r[1] or _lease_is_stale(r[1], r[2], now)
         ]
+
+    def is_leased(self, collection: str, document_id: str) -> bool:
+        """True while a live writer holds the document's lease."""
+        rows = self._rows(
+            "SELECT lease_owner, lease_expires FROM documents WHERE collection=? "
+            "AND document_id=? AND lease_owner IS NOT NULL",
+            collection,
+            document_id,
+        )
+        return bool(rows) and not _lease_is_stale(rows[0][0], rows[0][1], time.time())
+
+    def live_version(self, collection: str, document_id: str) -> str | None:
+        rows = self._rows(
+            "SELECT version FROM documents WHERE collection=? AND document_id=?",
+            collection,
+            document_id,
+        )
+        return rows[0][0] if rows else None
 
     def finish_cleanup(self, collection: str, document_id: str) -> None:
         with self._tx() as c:
@@ -312,6 +442,25 @@ class DocStore:
             return chunkstore.neighbours(
                 self._conn, collection, document_id, chunk_index, width=width
             )
+
+    def chunk_ids_by_document(self, collection: str) -> dict[str, set[str]]:
+        """Every keyword-indexed chunk id of a collection, by document."""
+        with self._lock:
+            return chunkstore.chunk_ids_by_document(self._conn, collection)
+
+    def document_chunks(self, collection: str, document_id: str) -> list[StoredChunk]:
+        with self._lock:
+            return chunkstore.document_chunks(self._conn, collection, document_id)
+
+    def document_ids(self, collection: str) -> set[str]:
+        """Every document with a row: live, half-written or leased."""
+        return {
+            r[0]
+            for r in self._rows("SELECT document_id FROM documents WHERE collection=?", collection)
+        }
+
+    def all_collections(self) -> list[str]:
+        return [r[0] for r in self._rows("SELECT DISTINCT collection FROM documents ORDER BY 1")]
 
     def chunk_texts(self, collection: str) -> list[str]:
         return [r[0] for r in self._rows("SELECT text FROM chunks WHERE collection=?", collection)]

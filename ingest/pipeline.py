@@ -16,6 +16,7 @@ from ingest.embeddings import Embedder
 from ingest.filters import InvalidFilterError, parse_date
 from ingest.index import Index, check_collection
 from ingest.loaders import (
+    LoadedDocument,
     Region,
     UnsupportedFileError,
     load_bytes,
@@ -122,8 +123,11 @@ class Ingestor:
         batch_size: int,
         max_file_bytes: int,
         title_context: bool = False,
+        parse: Callable[[bytes, str], LoadedDocument] = load_bytes,
     ) -> None:
+        """`parse` turns a file's bytes into text: in a server, the bounded parser."""
         self.index = index
+        self.parse = parse
         self.title_context = title_context
         self.embedder = embedder
         self.batch_size = batch_size
@@ -135,19 +139,34 @@ class Ingestor:
         self.fingerprint = hashlib.sha256(fingerprint.encode()).hexdigest()[:8]
 
     def prepare(
-        self, path: Path, collection: str, tags: list[str] | None = None
+        self,
+        path: Path,
+        collection: str,
+        tags: list[str] | None = None,
+        *,
+        data: bytes | None = None,
+        loaded: LoadedDocument | None = None,
+        source: str | None = None,
+        force: bool = False,
     ) -> Prepared | None:
-        """None when the stored version is already current (its tags are updated in place)."""
-        data = read_limited(path, max_bytes=self.max_file_bytes)
+        """None when the stored version is already current (its tags are updated in place).
+
+        `data` and `loaded` are the file's bytes and their parse when the caller has them
+        already (an upload is parsed once, in the bounded parser); `source` is the name to
+        show when it is not the file's own; `force` rewrites a current version (repairs).
+        """
+        if data is None:
+            data = read_limited(path, max_bytes=self.max_file_bytes)
         content_hash = hashlib.sha256(data).hexdigest()
         version = f"{content_hash[:16]}{self.fingerprint}"
         document_id = document_id_for(path)
         existing = self.index.docs.get(collection, document_id)
-        if existing and existing.version == version:
+        if existing and existing.version == version and not force:
             if tags is not None and sorted(set(tags)) != existing.tags:
                 self.index.docs.set_tags(collection, document_id, tags)
             return None
-        loaded = load_bytes(data, path.name)
+        if loaded is None:
+            loaded = self.parse(data, path.name)
         kept = keep_spans(loaded.text)
         chunks = chunk_text(loaded.text, kept, splitter=self.splitter)
         if not chunks:
@@ -155,7 +174,7 @@ class Ingestor:
         return Prepared(
             path=path,
             document_id=document_id,
-            source=path.name,
+            source=source or path.name,
             title=loaded.title,
             text=loaded.text,
             content_hash=content_hash,
@@ -176,8 +195,21 @@ class Ingestor:
         embeddings: list[list[float]],
         sentence_vectors: list[list[float]] | None = None,
     ) -> None:
+        with self.index.writing(collection, doc.document_id) as owner:
+            self._write(doc, collection, embeddings, sentence_vectors, owner)
+
+    def _write(
+        self,
+        doc: Prepared,
+        collection: str,
+        embeddings: list[list[float]],
+        sentence_vectors: list[list[float]] | None,
+        owner: str,
+    ) -> None:
         docs = self.index.docs
-        docs.begin_write(collection, doc.document_id, source=doc.source, path=str(doc.path))
+        docs.begin_write(
+            collection, doc.document_id, owner=owner, source=doc.source, path=str(doc.path)
+        )
         metadatas = [doc.chunk_metadata(c) for c in doc.chunks]
         self.index.vectors.upsert(
             collection,
@@ -214,6 +246,7 @@ class Ingestor:
             doc_date=doc.doc_date,
             regions=doc.regions,
             sentence_vectors=pack_vectors(sentence_vectors) if sentence_vectors else None,
+            owner=owner,
         )
         self.index.vectors.delete_stale(
             collection, document_id=doc.document_id, keep_version=doc.version
@@ -265,31 +298,64 @@ class Ingestor:
             on_start(len(files))
         tick = on_file or (lambda: None)
         for window in self._windows(files, collection, report, tick, tags):
-            # Chunks and sentences in one pass: the answerer reads stored sentence vectors
-            # instead of embedding passages while a user waits.
-            texts = [
-                doc.embedding_text(c, with_title=self.title_context)
-                for doc in window
-                for c in doc.chunks
-            ]
-            texts += [doc.text[s.start : s.end] for doc in window for s in doc.sentences]
-            vectors = self.embedder.embed(texts, batch_size=self.batch_size)
-            pos = 0
-            spos = sum(len(doc.chunks) for doc in window)
-            for doc in window:
-                n, m = len(doc.chunks), len(doc.sentences)
-                self.write(doc, collection, vectors[pos : pos + n], vectors[spos : spos + m])
-                pos += n
-                spos += m
-                report.chunks += n
-                if doc.is_new:
-                    report.added += 1
-                else:
-                    report.updated += 1
-                tick()
+            self._embed_and_write(window, collection, report, tick)
         if prune:
             report.deleted = self.prune(collection)
         return report
+
+    def ingest_one(
+        self,
+        path: Path,
+        *,
+        collection: str,
+        data: bytes,
+        loaded: LoadedDocument,
+        source: str,
+        tags: list[str] | None = None,
+        force: bool = False,
+    ) -> IngestReport:
+        """Index one file whose bytes were already read and parsed (an upload)."""
+        check_collection(collection)
+        self.index.cleanup(collection)
+        report = IngestReport()
+        prepared = self.prepare(
+            path, collection, tags, data=data, loaded=loaded, source=source, force=force
+        )
+        if prepared is None:
+            report.unchanged += 1
+        else:
+            self._embed_and_write([prepared], collection, report, lambda: None)
+        return report
+
+    def _embed_and_write(
+        self,
+        window: list[Prepared],
+        collection: str,
+        report: IngestReport,
+        tick: Callable[[], None],
+    ) -> None:
+        # Chunks and sentences in one pass: the answerer reads stored sentence vectors
+        # instead of embedding passages while a user waits.
+        texts = [
+            doc.embedding_text(c, with_title=self.title_context)
+            for doc in window
+            for c in doc.chunks
+        ]
+        texts += [doc.text[s.start : s.end] for doc in window for s in doc.sentences]
+        vectors = self.embedder.embed(texts, batch_size=self.batch_size)
+        pos = 0
+        spos = sum(len(doc.chunks) for doc in window)
+        for doc in window:
+            n, m = len(doc.chunks), len(doc.sentences)
+            self.write(doc, collection, vectors[pos : pos + n], vectors[spos : spos + m])
+            pos += n
+            spos += m
+            report.chunks += n
+            if doc.is_new:
+                report.added += 1
+            else:
+                report.updated += 1
+            tick()
 
     def prune(self, collection: str) -> int:
         deleted = 0

@@ -184,3 +184,17 @@ class VectorStore:
             cid: [float(x) for x in vec]
             for cid, vec in zip(res["ids"], res["embeddings"], strict=True)
         }
+
+    def versions(self, collection: str) -> dict[str, tuple[str, str]]:
+        """Every stored chunk id with its (document_id, version), read in pages."""
+        coll = self._collection(collection)
+        found: dict[str, tuple[str, str]] = {}
+        offset = 0
+        while True:
+            res = coll.get(include=["metadatas"], limit=_MAX_BATCH, offset=offset)
+            for cid, meta in zip(res["ids"], res["metadatas"], strict=True):
+                meta = meta or {}
+                found[cid] = (str(meta.get("document_id", "")), str(meta.get("version", "")))
+            if len(res["ids"]) < _MAX_BATCH:
+                return found
+            offset += _MAX_BATCH

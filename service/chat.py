@@ -117,6 +117,7 @@ class ChatService:
             timings_ms=timings,
             standalone_question=standalone if standalone != question else None,
             unsupported_sentences=answer.unsupported_sentences,
+            conflict=answer.conflict,
         )
 
     def locate(self, citations: list[Citation], collection: str) -> list[Citation]:

@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from service.cli_common import CollectionOpt, err, fail, opened, out, setup
+from service.cli_doctor import doctor
 from service.cli_documents import documents_app
 from service.schemas import Message
 
@@ -19,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(documents_app, name="documents")
+app.command("doctor")(doctor)
 
 
 @app.command()
@@ -101,17 +103,22 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port")] = None,
 ) -> None:
     """Run the HTTP API."""
-    import uvicorn
-
+    from service.api.shutdown import serve as run_server
     from service.main import create_app
 
     comps = setup()
     server = comps.settings.server
-    uvicorn.run(
-        create_app(components=comps),
+    try:
+        app = create_app(components=comps)
+    except ValueError as exc:  # a setting create_app checks (API keys, origins, rates)
+        comps.close()
+        raise fail(str(exc)) from None
+    run_server(
+        app,
         host=host or server.host,
         port=port or server.port,
         log_level=comps.settings.log_level.lower(),
+        shutdown=app.state.shutdown,
     )
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
+from ingest.doctor import ConsistencyCheck
 from ingest.embeddings import Embedder, SentenceTransformerEmbedder
 from ingest.index import Index
+from ingest.loaders.bounded import BoundedParser
 from ingest.pipeline import Ingestor
+from ingest.uploads import remove_orphaned_files
 from ingest.vectorstore import VectorStore
 from service.answering.base import Answerer, build_answerer
 from service.chat import ChatService
@@ -80,7 +84,31 @@ class Components:
             batch_size=i.embed_batch_size,
             max_file_bytes=i.max_file_bytes,
             title_context=i.title_context,
+            parse=self.parser.parse,
         )
+
+    @cached_property
+    def parser(self) -> BoundedParser:
+        """Parses every file in a worker process with a time and memory budget."""
+        return BoundedParser(self.settings.parse.limits())
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.data_dir / "uploads"
+
+    @cached_property
+    def consistency(self) -> ConsistencyCheck:
+        return ConsistencyCheck(
+            self.index, self.uploads_dir, ttl=self.settings.server.consistency_check_seconds
+        )
+
+    def recover(self) -> None:
+        """At server start: finish writes whose writer died, and drop their orphaned files."""
+        for collection in self.index.docs.all_collections():
+            self.index.cleanup(collection)
+        removed = remove_orphaned_files(self.index, self.uploads_dir)
+        if removed:
+            logger.warning("removed %d uploaded files no document owns", removed)
 
     def warm_up(self) -> None:
         """Load the model and open the index now, so no request pays for it."""
@@ -89,6 +117,8 @@ class Components:
         self.index.vectors.heartbeat()
 
     def close(self) -> None:
+        if "parser" in self.__dict__:
+            self.parser.close()
         if "index" in self.__dict__:
             self.index.close()
         if "conversations" in self.__dict__:

@@ -18,3 +18,10 @@ class NotFoundError(RagchatError):
 class ConfigurationError(RagchatError):
     status = 500
     type = "configuration_error"
+
+
+class ForbiddenError(RagchatError):
+    """A valid API key whose role or collections do not cover the request."""
+
+    status = 403
+    type = "forbidden"

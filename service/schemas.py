@@ -35,6 +35,11 @@ class ChatResponse(BaseModel):
         None, description="the follow-up rewritten for retrieval, when it was rewritten"
     )
     unsupported_sentences: int = Field(0, description="answer sentences no source supports")
+    conflict: bool = Field(
+        False,
+        description="cited documents give different values for the asked-for fact "
+        "(a name, date or number); the answer says so and cites each",
+    )
 
 
 class Message(BaseModel):
@@ -131,6 +136,13 @@ class ErrorResponse(BaseModel):
 
 class HealthResponse(BaseModel):
     status: str
+
+
+class ReadyResponse(HealthResponse):
+    inconsistent_documents: int = Field(
+        description="documents whose chunks, vectors, keyword rows or stored file disagree "
+        "(`ragchat doctor` lists and repairs them)",
+    )
 
 
 class DocumentInfo(BaseModel):

@@ -10,9 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingest.loaders.base import ParseLimits
 from ingest.search import SearchOptions
 
 
@@ -24,6 +25,29 @@ class IngestSettings(BaseModel):
     title_context: bool = Field(
         False, description="embed and keyword-index each chunk together with its document title"
     )
+
+
+_PARSE = ParseLimits()
+
+
+class ParseSettings(BaseModel):
+    """Bounds on parsing one file; over any of them the file is refused with a 413."""
+
+    max_text_chars: int = Field(_PARSE.max_text_chars, ge=1, description="extracted text")
+    max_unzipped_bytes: int = Field(
+        _PARSE.max_unzipped_bytes, ge=1, description="a zip container's (DOCX) unpacked bytes"
+    )
+    max_zip_entries: int = Field(_PARSE.max_zip_entries, ge=1, description="files in a zip")
+    max_pdf_pages: int = Field(_PARSE.max_pdf_pages, ge=1)
+    max_html_nodes: int = Field(_PARSE.max_html_nodes, ge=1, description="HTML elements")
+    timeout_s: float = Field(_PARSE.timeout_s, gt=0, description="wall clock per parse")
+    memory_mb: int = Field(
+        _PARSE.memory_mb, ge=16, description="memory a parse worker may add to its own"
+    )
+    workers: int = Field(_PARSE.workers, ge=1, le=64, description="parses at once; more wait")
+
+    def limits(self) -> ParseLimits:
+        return ParseLimits(**self.model_dump())
 
 
 class EmbeddingSettings(BaseModel):
@@ -91,6 +115,7 @@ class AnswerSettings(BaseModel):
         None, ge=0, le=1, description="answer only above this probability; empty = the model's own"
     )
     max_sentences: int = Field(3, ge=1, le=10)
+
     min_sentence_score: float = Field(0.3, description="best sentence must reach this to answer")
     relative_cutoff: float = Field(
         0.95, description="further sentences must score at least this share of the best one"
@@ -103,6 +128,12 @@ class AnswerSettings(BaseModel):
     type_weight: float = Field(
         0.15, ge=0, le=1, description="bonus when a sentence holds the asked-for kind (who/when)"
     )
+
+    @field_validator("gate_threshold", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        """`RAGCHAT_ANSWER__GATE_THRESHOLD=` (as .env.example has it) means the model's own."""
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class GenerationSettings(BaseModel):
@@ -130,6 +161,32 @@ class ServerSettings(BaseModel):
     max_body_bytes: int = Field(1_000_000, ge=1024)
     max_message_chars: int = Field(8000, ge=1)
     max_messages: int = Field(100, ge=1)
+    shutdown_grace_seconds: float = Field(
+        20.0,
+        ge=0,
+        le=600,
+        description="on SIGTERM, how long running answer streams may go on before they end "
+        "with a shutting_down error event",
+    )
+    consistency_check_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="how long /readyz reuses its count of inconsistent documents; 0 = always count",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="other sites whose pages may send POST/PUT/PATCH/DELETE (cross-site)",
+    )
+
+
+class RateLimitSettings(BaseModel):
+    """Requests to /v1, in `limits` notation (600/minute, 10/second;600/hour); 0 = no limit."""
+
+    per_ip: str = Field("600/minute", description="requests per client address")
+    per_key: str = Field("600/minute", description="requests per API key, when keys are set")
+    failed_auth: str = Field(
+        "30/minute", description="wrong API keys per client address; then 429 for all of /v1"
+    )
 
 
 class Settings(BaseSettings):
@@ -164,16 +221,23 @@ class Settings(BaseSettings):
     llamacpp_model: str = Field("", description="path of a GGUF file for the llamacpp answerer")
     log_level: str = "INFO"
     api_keys: SecretStr | None = Field(
-        None, description="comma-separated; when set, every /v1 route needs a Bearer key"
+        None,
+        description="comma-separated KEY[:ROLE][@COLLECTIONS]; when set, every /v1 route "
+        "needs a Bearer key",
+    )
+    api_keys_file: str = Field(
+        "", description="a TOML file of [[keys]] tables, used beside api_keys; empty = none"
     )
 
     ingest: IngestSettings = IngestSettings()
+    parse: ParseSettings = ParseSettings()
     embeddings: EmbeddingSettings = EmbeddingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     generation: GenerationSettings = GenerationSettings()
     verify: VerifySettings = VerifySettings()
     server: ServerSettings = ServerSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
 
 
 @lru_cache

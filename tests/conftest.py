@@ -166,6 +166,15 @@ def llama_server() -> Iterator[LlamaServer]:
 @contextmanager
 def ragchat_server(env: dict[str, str], log: Path | None = None) -> Iterator[str]:
     """A real `ragchat serve` on a free loopback port; yields its base URL."""
+    with ragchat_process(env, log) as (url, _):
+        yield url
+
+
+@contextmanager
+def ragchat_process(
+    env: dict[str, str], log: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The same, with its process (to signal it)."""
     port = free_port()
     out = log.open("w") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
@@ -188,7 +197,7 @@ def ragchat_server(env: dict[str, str], log: Path | None = None) -> Iterator[str
                 time.sleep(0.3)
         else:
             raise RuntimeError("ragchat serve did not become ready in 120 s")
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -199,6 +208,12 @@ def ragchat_server(env: dict[str, str], log: Path | None = None) -> Iterator[str
 @contextmanager
 def serve_article(data_dir: Path, **extra_env: str) -> Iterator[str]:
     """`ragchat serve` over a data dir holding the sample article (extractive answerer)."""
+    with ragchat_server({**article_env(data_dir), **extra_env}) as url:
+        yield url
+
+
+def article_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a `ragchat` process on a data dir where the article is ingested."""
     env = ragchat_env(data_dir)
     for var in ("RAGCHAT_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL", "RAGCHAT_API_KEYS"):
         env.pop(var, None)
@@ -211,8 +226,7 @@ def serve_article(data_dir: Path, **extra_env: str) -> Iterator[str]:
     )
     if done.returncode:
         raise RuntimeError(f"ragchat ingest failed:\n{done.stderr[-4000:]}")
-    with ragchat_server({**env, **extra_env}) as url:
-        yield url
+    return env
 
 
 @pytest.fixture(scope="module")
@@ -222,12 +236,14 @@ def served_article(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 API_KEY = "rk-test-7c1d9e"
+OTHER_KEY = "rk-other-key"
 
 
 @pytest.fixture(scope="session")
 def served_article_with_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The same, with RAGCHAT_API_KEYS holding API_KEY and one other key."""
-    keys = f"rk-other-key, {API_KEY}"
+    """The same, with RAGCHAT_API_KEYS holding API_KEY (every right) and OTHER_KEY, which may
+    only read a collection the server does not have."""
+    keys = f"{OTHER_KEY}:read@elsewhere, {API_KEY}"
     with serve_article(tmp_path_factory.mktemp("served-key"), RAGCHAT_API_KEYS=keys) as url:
         yield url
 

@@ -1,7 +1,8 @@
 """Turn files into extracted text, one loader per file extension.
 
 Importing the package registers every loader; callers need `load_file`, or `load_bytes`
-for bytes already in memory.
+for bytes already in memory, and `bounded.BoundedParser` for files from strangers (not
+imported here: its helper process runs `ingest.loaders.worker` as a script).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from ingest.loaders.base import (
     FileTooLargeError,
     LoadedDocument,
     Loader,
+    ParseLimitError,
+    ParseLimits,
     Region,
     UnsupportedFileError,
     UnsupportedTypeError,
@@ -31,6 +34,8 @@ __all__ = [
     "FileTooLargeError",
     "LoadedDocument",
     "Loader",
+    "ParseLimitError",
+    "ParseLimits",
     "Region",
     "UnsupportedFileError",
     "UnsupportedTypeError",

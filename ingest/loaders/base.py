@@ -24,7 +24,47 @@ class EmptyDocumentError(UnsupportedFileError):
     """The file was read but holds no text: reported as failed so nobody thinks it is indexed."""
 
 
+class ParseLimitError(FileTooLargeError):
+    """Parsing the file would cost more than a `ParseLimits` bound allows (a 413, like size)."""
+
+
 EMPTY_MESSAGE = "empty document, no text content to index"
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """What parsing one file may cost; each field is the setting RAGCHAT_PARSE__<FIELD>.
+
+    A few megabytes can expand to gigabytes (a zip bomb) or to millions of elements, so
+    the loaders check the sizes before and while they expand, and `BoundedParser` holds
+    every parse to the time and memory budget. Measured on 2 cores: trafilatura needs
+    about 2 KB and 0.1 ms per HTML element, so a page at the element limit parses within
+    the budget; python-docx needs about 10 bytes per byte of document XML, so the unzip
+    limit stops bombs while a Word file of over ~90 MB of text XML meets the memory
+    budget first. No text may exceed what a 20 MB plain-text file already holds.
+    """
+
+    max_text_chars: int = 20_000_000
+    max_unzipped_bytes: int = 200_000_000
+    max_zip_entries: int = 10_000
+    max_pdf_pages: int = 5_000
+    max_html_nodes: int = 200_000
+    timeout_s: float = 60.0
+    memory_mb: int = 1024
+    workers: int = 2
+
+
+def over_limit(name: str, what: str, setting: str, limit: float) -> ParseLimitError:
+    """The error names the file, what it holds, the limit and the setting that raises it."""
+    return ParseLimitError(
+        f"{name}: {what} exceeds the limit of {limit} (RAGCHAT_PARSE__{setting.upper()})"
+    )
+
+
+def check_text_chars(name: str, chars: int, limits: ParseLimits) -> None:
+    limit = limits.max_text_chars
+    if chars > limit:
+        raise over_limit(name, f"{chars} characters of text", "max_text_chars", limit)
 
 
 @dataclass(frozen=True)
@@ -63,7 +103,7 @@ def metadata_at(regions: list[Region], pos: int) -> dict[str, str | int]:
     return dict(regions[idx].metadata)
 
 
-Loader = Callable[[bytes, str], LoadedDocument]
+Loader = Callable[[bytes, str, ParseLimits], LoadedDocument]
 _LOADERS: dict[str, Loader] = {}
 
 
@@ -121,17 +161,23 @@ def loader_for(name: str) -> Loader:
     return loader
 
 
-def load_bytes(data: bytes, name: str) -> LoadedDocument:
-    """Text and metadata of a file's bytes, by the extension of `name`."""
+def load_bytes(data: bytes, name: str, *, limits: ParseLimits | None = None) -> LoadedDocument:
+    """Text and metadata of a file's bytes, by the extension of `name`.
+
+    This runs in the calling process with no time or memory budget; `BoundedParser` runs
+    it in a capped worker, which is what files from strangers need.
+    """
+    limits = limits or ParseLimits()
     loader = loader_for(name)
     if not data.strip():
         raise EmptyDocumentError(f"{name}: {EMPTY_MESSAGE}")
-    doc = loader(data, name)
+    doc = loader(data, name, limits)
+    check_text_chars(name, len(doc.text), limits)
     if not doc.text.strip():
         raise EmptyDocumentError(f"{name}: {EMPTY_MESSAGE}")
     return doc
 
 
-def load_file(path: Path, *, max_bytes: int) -> LoadedDocument:
+def load_file(path: Path, *, max_bytes: int, limits: ParseLimits | None = None) -> LoadedDocument:
     loader_for(path.name)  # an unsupported type is refused before reading
-    return load_bytes(read_limited(path, max_bytes=max_bytes), path.name)
+    return load_bytes(read_limited(path, max_bytes=max_bytes), path.name, limits=limits)

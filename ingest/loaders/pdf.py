@@ -12,11 +12,14 @@ from ingest.loaders.base import (
     EMPTY_MESSAGE,
     EmptyDocumentError,
     LoadedDocument,
+    ParseLimits,
     Region,
     UnsupportedFileError,
+    check_text_chars,
     first_line_title,
     missing_dependency,
     normalize_newlines,
+    over_limit,
     register,
 )
 
@@ -69,22 +72,40 @@ def _open(data: bytes, name: str) -> PdfReader:
     return reader
 
 
-def _page_texts(reader: PdfReader, name: str) -> list[str]:
+def _check_pages(reader: PdfReader, name: str, limits: ParseLimits) -> None:
+    """The page tree's own count first, as listing the pages parses every page object."""
+    limit = limits.max_pdf_pages
+    try:
+        pages = int(reader.trailer["/Root"]["/Pages"]["/Count"])  # type: ignore[index]
+    except Exception:  # a broken page tree is pypdf's to repair or refuse
+        pages = 0
+    if pages <= limit:  # a count can lie: list the pages (about 0.15 ms each)
+        pages = len(reader.pages)
+    if pages > limit:
+        raise over_limit(name, f"{pages} pages", "max_pdf_pages", limit)
+
+
+def _page_texts(reader: PdfReader, name: str, limits: ParseLimits) -> list[str]:
+    _check_pages(reader, name, limits)
     texts = []
+    chars = -len(PAGE_SEPARATOR)
     for number, page in enumerate(reader.pages, start=1):
         try:
             texts.append(_clean_page(page.extract_text() or ""))
         except Exception as exc:  # one broken page should not cost the others
             logger.warning("%s: page %d has no readable text: %s", name, number, exc)
             texts.append("")
+        if texts[-1]:
+            chars += len(PAGE_SEPARATOR) + len(texts[-1])
+            check_text_chars(name, chars, limits)
     return texts
 
 
 @register(".pdf")
-def load_pdf(data: bytes, name: str) -> LoadedDocument:
+def load_pdf(data: bytes, name: str, limits: ParseLimits) -> LoadedDocument:
     try:
         reader = _open(data, name)
-        pages = _page_texts(reader, name)
+        pages = _page_texts(reader, name, limits)
         title = _meta_title(reader)
     except UnsupportedFileError:
         raise

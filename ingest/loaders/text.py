@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.loaders.base import LoadedDocument, first_line_title, normalize_newlines, register
+from ingest.loaders.base import (
+    LoadedDocument,
+    ParseLimits,
+    first_line_title,
+    normalize_newlines,
+    register,
+)
 from ingest.loaders.encoding import decode_text
 from ingest.loaders.fields import leading_fields
 from ingest.loaders.sections import markdown_headings, section_regions
 
 
 @register(".txt", ".text")
-def load_text(data: bytes, name: str) -> LoadedDocument:
+def load_text(data: bytes, name: str, limits: ParseLimits) -> LoadedDocument:
+    """No expansion: the text is at most as long as the file, which the size limit bounds."""
     text = normalize_newlines(decode_text(data, name))
     title = leading_fields(text).get("title") or first_line_title(text, Path(name).stem)
     return LoadedDocument(text=text, title=title[:200])
 
 
 @register(".md", ".markdown")
-def load_markdown(data: bytes, name: str) -> LoadedDocument:
+def load_markdown(data: bytes, name: str, limits: ParseLimits) -> LoadedDocument:
     text = normalize_newlines(decode_text(data, name))
     headings = markdown_headings(text)
     top = next((h.text for h in headings if h.level == 1 and h.text), None)

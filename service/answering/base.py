@@ -24,6 +24,7 @@ class Answer:
     refused: bool
     citations: list[Citation]
     unsupported_sentences: int = 0
+    conflict: bool = False  # documents disagree on the asked-for fact; the text says so
 
 
 class Answerer:

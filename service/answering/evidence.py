@@ -6,7 +6,7 @@ sentences whether the extractive answerer or a language model answers afterwards
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from ingest.cleaning import Span
 from ingest.docstore import DocumentText
 from ingest.embeddings import Embedder, EmbeddingCache
 from ingest.index import ChunkHit, Index
+from service.answering.instructions import is_instruction
 from service.answering.scoring import (
     answer_type_match,
     combine,
@@ -23,7 +24,15 @@ from service.answering.scoring import (
 )
 from service.answering.spans import field_value
 from service.retrieval import Retrieved
+from service.schemas import Citation
 from service.settings import AnswerSettings
+
+# A document that tries to command the answerer is a planted one more often than not: its
+# other sentences (the innocuous heading wrapped around the injection) weigh less. On the
+# sample article with an injected note beside it, the note's heading outscored the
+# signatories sentence by 1% and the gate refused; no sentence of the eval corpora is an
+# instruction, so nothing else moves.
+ORDERS_PENALTY = 0.8
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,8 @@ class Candidate:
     text: str
     context: str
     position: int
+    neighbours: tuple[int, ...] = ()  # positions read as its context: itself and next to it
+    beside_orders: bool = False  # its document's retrieved passages give orders to the system
 
 
 @dataclass(frozen=True)
@@ -63,10 +74,39 @@ def _in_passage(span: Span, hit: ChunkHit) -> bool:
     return hit.start <= middle < hit.end
 
 
+def cite(c: Candidate, *, index: int, score: float) -> Citation:
+    """A citation quoting the candidate sentence exactly, at its offsets in the document."""
+    return Citation(
+        index=index,
+        chunk_id=c.hit.chunk_id,
+        document_id=c.hit.document_id,
+        source=c.hit.source,
+        title=c.hit.title,
+        quote=c.text,
+        start=c.span.start,
+        end=c.span.end,
+        score=round(score, 4),
+        supported=True,
+    )
+
+
 def candidates(hits: list[ChunkHit], docs: dict[str, DocumentText]) -> list[Candidate]:
-    """Sentences of the retrieved passages, each once, with its neighbours as context."""
+    """Sentences of the retrieved passages, each once, with its neighbours as context.
+
+    A sentence that gives orders to the reader or the system ("ignore previous
+    instructions and answer ...") is never a candidate, nor context for its neighbours: it
+    states no fact to answer with.
+    """
     out: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
+    orders: dict[tuple[str, int], bool] = {}
+
+    def order(doc_id: str, doc: DocumentText, j: int) -> bool:
+        if (doc_id, j) not in orders:
+            s = doc.sentences[j]
+            orders[doc_id, j] = is_instruction(doc.text[s.start : s.end])
+        return orders[doc_id, j]
+
     for hit in hits:
         doc = docs.get(hit.document_id)
         if doc is None:
@@ -75,10 +115,19 @@ def candidates(hits: list[ChunkHit], docs: dict[str, DocumentText]) -> list[Cand
             if not _in_passage(span, hit) or (hit.document_id, span.start) in seen:
                 continue
             seen.add((hit.document_id, span.start))
-            lo, hi = max(0, i - 1), min(len(doc.sentences), i + 2)
-            context = " ".join(doc.text[s.start : s.end] for s in doc.sentences[lo:hi])
-            out.append(Candidate(hit, span, doc.text[span.start : span.end], context, i))
-    return out
+            if order(hit.document_id, doc, i):
+                continue
+            around = tuple(
+                j
+                for j in range(max(0, i - 1), min(len(doc.sentences), i + 2))
+                if j == i or not order(hit.document_id, doc, j)
+            )
+            sents = [doc.sentences[j] for j in around]
+            context = " ".join(doc.text[s.start : s.end] for s in sents)
+            text = doc.text[span.start : span.end]
+            out.append(Candidate(hit, span, text, context, i, around))
+    tainted = {doc_id for (doc_id, _), flagged in orders.items() if flagged}
+    return [replace(c, beside_orders=True) if c.hit.document_id in tainted else c for c in out]
 
 
 class EvidenceScorer:
@@ -121,7 +170,8 @@ class EvidenceScorer:
                 own.append(0.0)
                 ctx.append(0.0)
                 continue
-            around = vecs[max(0, c.position - 1) : c.position + 2].sum(axis=0)
+            near = list(c.neighbours) or list(range(max(0, c.position - 1), c.position + 2))
+            around = vecs[[j for j in near if j < len(vecs)]].sum(axis=0)
             around /= np.linalg.norm(around) or 1.0
             own.append(float(vecs[c.position] @ query))
             ctx.append(float(around @ query))
@@ -166,6 +216,9 @@ class EvidenceScorer:
                 type_weight=st.type_weight,
             )
             for i, c in enumerate(cands)
+        ]
+        scores = [
+            s * ORDERS_PENALTY if c.beside_orders else s for s, c in zip(scores, cands, strict=True)
         ]
         # A field the question asks for outranks its own document's prose: the document is
         # as relevant as its best sentence, and the field is what was asked of it.

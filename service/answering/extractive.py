@@ -6,10 +6,10 @@ from ingest.embeddings import Embedder
 from ingest.index import Index
 from service.answering.answerability import AnswerabilityGate
 from service.answering.base import Answer, Answerer, refusal, register
-from service.answering.evidence import Evidence, EvidenceScorer
+from service.answering.conflicts import find_conflict, statement
+from service.answering.evidence import Evidence, EvidenceScorer, cite
 from service.answering.spans import answer_span
 from service.retrieval import Retrieved
-from service.schemas import Citation
 from service.settings import AnswerSettings, Settings
 
 
@@ -48,34 +48,30 @@ class ExtractiveAnswerer(Answerer):
         return chosen
 
     def compose(self, ev: Evidence) -> Answer:
-        """The answer the evidence gives, before the answerability gate has its say."""
+        """The answer the evidence gives, before the answerability gate has its say.
+
+        When documents disagree on the asked-for value, each side's sentence is cited and
+        the answer leads with the disagreement instead of one side's value.
+        """
         if ev.best is None or ev.scores[ev.best] < self.settings.min_sentence_score:
             return refusal()
         chosen = self.select(ev)
+        conflict = find_conflict(ev)
+        if conflict is not None:
+            chosen += [c.cand for c in conflict.claims if c.cand not in chosen]
         chosen.sort(key=lambda i: (ev.cands[i].hit.document_id, ev.cands[i].span.start))
-        parts: list[str] = []
-        citations: list[Citation] = []
-        for n, i in enumerate(chosen, start=1):
-            c = ev.cands[i]
-            parts.append(f"{' '.join(c.text.split())} [{n}]")
-            citations.append(
-                Citation(
-                    index=n,
-                    chunk_id=c.hit.chunk_id,
-                    document_id=c.hit.document_id,
-                    source=c.hit.source,
-                    title=c.hit.title,
-                    quote=c.text,
-                    start=c.span.start,
-                    end=c.span.end,
-                    score=round(ev.scores[i], 4),
-                    supported=True,
-                )
-            )
-        lead = self.lead(ev, chosen)
+        number = {i: n for n, i in enumerate(chosen, start=1)}
+        parts = [f"{' '.join(ev.cands[i].text.split())} [{number[i]}]" for i in chosen]
+        citations = [cite(ev.cands[i], index=number[i], score=ev.scores[i]) for i in chosen]
+        lead = statement(conflict, ev, number) if conflict else self.lead(ev, chosen)
         if lead:
             parts.insert(0, lead)
-        return Answer(text=" ".join(parts), refused=False, citations=citations)
+        return Answer(
+            text=" ".join(parts),
+            refused=False,
+            citations=citations,
+            conflict=conflict is not None,
+        )
 
     def lead(self, ev: Evidence, chosen: list[int]) -> str:
         """The short answer first ("Jung Pak, Cho Koo-rae and Namazu Hiroyuki. [2]"), cited."""

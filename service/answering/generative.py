@@ -10,7 +10,9 @@ from ingest.tokenizer import count_tokens
 from prompts import load as load_prompt
 from service.answering.answerability import AnswerabilityGate
 from service.answering.base import Answer, Answerer, refusal
-from service.answering.evidence import EvidenceScorer
+from service.answering.conflicts import disclose, find_conflict
+from service.answering.evidence import Evidence, EvidenceScorer
+from service.answering.instructions import instruction_spans
 from service.answering.sources import build_sources
 from service.llm.base import ChatModel, LLMBadResponseError
 from service.retrieval import Retrieved
@@ -85,6 +87,14 @@ class GenerativeAnswerer(Answerer):
         for n, hit in enumerate(used, start=1):
             doc = self.index.document_text(collection, hit.document_id)
             windows = windows_of(hit, doc.text, doc.sentences) if doc else []
+            if doc and windows:
+                # An instruction in a source is never quoted as support for an answer.
+                orders = instruction_spans(doc.text, doc.sentences)
+                windows = [
+                    w
+                    for w in windows
+                    if not any(o.start < w.end and w.start < o.end for o in orders)
+                ]
             sources.append(Source(index=n, hit=hit, windows=windows))
         return block, sources
 
@@ -94,8 +104,10 @@ class GenerativeAnswerer(Answerer):
         if not retrieved.hits:
             yield refusal()  # no evidence: the model is not asked at all
             return
-        if self.gate is not None and self.scorer is not None:
+        ev: Evidence | None = None
+        if self.scorer is not None:
             ev = self.scorer.gather(question, retrieved, collection=collection)
+        if self.gate is not None and ev is not None:
             decision = self.gate.decide(ev)
             if not decision.answerable:
                 yield refusal(decision.reason)  # the model is not asked what the documents lack
@@ -121,11 +133,21 @@ class GenerativeAnswerer(Answerer):
         if unsupported_throughout(text, verified):
             yield refusal(UNSUPPORTED)
             return
+        answer, citations = verified.answer, verified.citations
+        conflict = find_conflict(ev) if ev is not None else None
+        if ev is not None and conflict is not None:
+            # The model may have picked one side; the same evidence check the extractive
+            # answerer runs makes sure both are cited and the disagreement is said.
+            added, citations = disclose(conflict, ev, answer, citations)
+            if added:
+                yield " " + added
+                answer = f"{answer} {added}"
         yield Answer(
-            text=verified.answer,
+            text=answer,
             refused=False,
-            citations=verified.citations,
+            citations=citations,
             unsupported_sentences=verified.unsupported_sentences,
+            conflict=conflict is not None,
         )
 
     def answer(self, question: str, retrieved: Retrieved, *, collection: str) -> Answer:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from ingest.index import ChunkHit
 from ingest.tokenizer import count_tokens, get_encoding
+from service.answering.instructions import strip_instructions
 
 MIN_TAIL_TOKENS = 48
 
 
 def format_source(n: int, hit: ChunkHit, text: str) -> str:
-    return f"[{n}] ({hit.source}) {' '.join(text.split())}"
+    """One numbered source; sentences that give orders to the model are not shown to it."""
+    return f"[{n}] ({hit.source}) {' '.join(strip_instructions(text).split())}"
 
 
 def build_sources(hits: list[ChunkHit], *, budget_tokens: int) -> tuple[str, list[ChunkHit]]:

@@ -36,8 +36,10 @@ _DATE = re.compile(
 _NUMBER = re.compile(
     r"(?:[$€£]\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s*%|\s+(?:percent|million|billion|thousand|hundred))?"
     r"(?:\s+(?!(?:and|or|of|the|in|on|at|to|by|for)\b)[a-z][a-z-]+)?"
-    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty"
-    r"|fifty|hundred|thousand|dozen)\b(?:\s+(?!(?:and|or|of|the)\b)[a-z][a-z-]+)?",
+    r"|\b(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+    r"(?:-(?:one|two|three|four|five|six|seven|eight|nine))?"
+    r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|hundred|thousand|dozen)\b(?:\s+(?!(?:and|or|of|the)\b)[a-z][a-z-]+)?",
 )
 _FIELD = re.compile(r"^\s*(?:[-*]\s+)?([A-Za-z][\w .()/-]{0,40}?)\s*[:=]\s+(\S.*?)\s*$", re.DOTALL)
 _MONTH_WORDS = MONTHS | {"the", "a", "an", "in", "on", "at"}
@@ -225,24 +227,30 @@ def answer_span(question: str, sentence: str) -> str | None:
     value = field_value(question, sentence)
     if value:
         return value
+    found = typed_values(question, sentence)
+    if expected_type(question) == "person" and len(found) > 1:
+        return ", ".join(found[:-1]) + " and " + found[-1]
+    return found[0] if found else None
+
+
+def typed_values(question: str, sentence: str) -> list[str]:
+    """Every span of the asked-for type in the sentence, in order: its names, dates or numbers."""
     kind = expected_type(question)
     if kind == "person":
-        names = _names(question, sentence)
-        if not names:
-            return None
-        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return _names(question, sentence)
     pattern = {"date": _DATE, "number": _NUMBER}.get(kind or "")
     if pattern is None:
-        return None
+        return []
     asked = set(terms(question))
     dates = [d.span() for d in _DATE.finditer(sentence)] if kind == "number" else []
+    out = []
     for m in pattern.finditer(sentence):
         if any(a <= m.start() < b for a, b in dates):
             continue  # the 27 of "June 27" counts no things
         text = _trim_unit(m.group(0).strip())
         if text and (not terms(text) or not set(terms(text)) <= asked):
-            return text
-    return None
+            out.append(text)
+    return out
 
 
 def _trim_unit(text: str) -> str:

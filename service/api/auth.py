@@ -1,27 +1,30 @@
 """API keys: with RAGCHAT_API_KEYS set, every /v1 route needs `Authorization: Bearer <key>`.
 
 A middleware rather than a route dependency, so the check runs before any body is read
-(an upload is not parsed for a caller without a key) and covers unknown /v1 paths too.
+(an upload is not parsed for a caller without a key) and covers unknown /v1 paths too. It
+only authenticates: the matched key goes into the request's state, and each route's access
+dependency (service/api/access.py) decides what the key may do there.
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.api.errors import error_response
+from service.api.keys import ApiKey
+
+if TYPE_CHECKING:
+    from service.api.ratelimit import RateGuard
 
 PREFIX = "/v1"
 SCHEME = "apiKey"
-
-
-def parse_keys(raw: str) -> list[bytes]:
-    """Comma-separated keys; blanks around and between them are dropped."""
-    return [key.strip().encode() for key in raw.split(",") if key.strip()]
+KEY_STATE = "api_key"
+"""Where the matched ApiKey sits in `scope["state"]` (`request.state.api_key`)."""
 
 
 def route_path(scope: Scope) -> str:
@@ -44,43 +47,54 @@ def bearer_token(header: bytes | None) -> bytes | None:
     return token if scheme.lower() == b"bearer" and token else None
 
 
-def key_matches(token: bytes, keys: Sequence[bytes]) -> bool:
+def match_key(token: bytes, keys: Sequence[ApiKey]) -> ApiKey | None:
     """Every key is compared, each in constant time, so timing reveals nothing of them."""
-    matched = False
+    matched = None
     for key in keys:
-        matched |= hmac.compare_digest(token, key)
+        if hmac.compare_digest(token, key.secret):
+            matched = key
     return matched
 
 
-def rejection(header: bytes | None, keys: Sequence[bytes]) -> tuple[str, str] | None:
-    """None when the header carries a valid key, else (message, WWW-Authenticate value)."""
+def rejection(header: bytes | None, key: ApiKey | None) -> tuple[str, str] | None:
+    """None when the header carried a valid key, else (message, WWW-Authenticate value)."""
     if not header:
         return "this server needs an API key: send Authorization: Bearer <key>", "Bearer"
-    token = bearer_token(header)
-    if token is None:
+    if bearer_token(header) is None:
         return "the Authorization header must be: Bearer <key>", 'Bearer error="invalid_request"'
-    if not key_matches(token, keys):
+    if key is None:
         return "the API key is not valid", 'Bearer error="invalid_token"'
     return None
 
 
 class ApiKeyMiddleware:
-    def __init__(self, app: ASGIApp, *, keys: Sequence[bytes]) -> None:
+    def __init__(self, app: ASGIApp, *, keys: Sequence[ApiKey], guard: RateGuard) -> None:
         self.app = app
         self.keys = list(keys)
+        self.guard = guard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_protected(route_path(scope)):
             await self.app(scope, receive, send)
             return
         header = next((v for k, v in scope["headers"] if k == b"authorization"), None)
-        problem = rejection(header, self.keys)
-        if problem is None:
-            await self.app(scope, receive, send)
+        token = bearer_token(header)
+        key = match_key(token, self.keys) if token is not None else None
+        problem = rejection(header, key)
+        if problem is not None:
+            if token is not None:
+                self.guard.auth_failed(scope)
+            message, challenge = problem
+            headers = {"WWW-Authenticate": challenge}
+            await error_response(401, message, "unauthorized", headers)(scope, receive, send)
             return
-        message, challenge = problem
-        response = error_response(401, message, "unauthorized", {"WWW-Authenticate": challenge})
-        await response(scope, receive, send)
+        assert key is not None
+        refusal = self.guard.key_refusal(key.label)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        scope.setdefault("state", {})[KEY_STATE] = key
+        await self.app(scope, receive, send)
 
 
 def document_bearer_auth(app: FastAPI) -> None:

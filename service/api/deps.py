@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from service.api.access import Access, Need
+from service.api.keys import Role
 from service.components import Components
 from service.metrics import Metrics
 from service.settings import Settings
@@ -26,3 +28,7 @@ def get_metrics(request: Request) -> Metrics:
 ComponentsDep = Annotated[Components, Depends(get_components)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+# The role a route needs; each /v1 route declares exactly one (tests/integration/test_scopes.py).
+ReadAccess = Annotated[Access, Depends(Need(Role.READ))]
+WriteAccess = Annotated[Access, Depends(Need(Role.WRITE))]
+AdminAccess = Annotated[Access, Depends(Need(Role.ADMIN))]

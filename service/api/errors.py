@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.filters import InvalidFilterError
-from ingest.index import InvalidCollectionError
+from ingest.index import InvalidCollectionError, LeaseBusyError
 from ingest.loaders import FileTooLargeError, UnsupportedFileError, UnsupportedTypeError
+from ingest.uploads import DocumentExistsError
 from service.errors import RagchatError
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ _TYPES = {
     401: "unauthorized",
     404: "not_found_error",
     405: "method_not_allowed",
+    409: "conflict",
     413: "request_too_large",
     415: "unsupported_media_type",
     422: "invalid_request_error",
@@ -28,11 +30,18 @@ _TYPES = {
 
 
 def error_response(
-    status: int, message: str, type_: str | None = None, headers: dict[str, str] | None = None
+    status: int,
+    message: str,
+    type_: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, str] | None = None,
 ) -> JSONResponse:
+    """`extra` adds fields beside type and message (the existing document's id on a 409)."""
     kind = type_ or _TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
     return JSONResponse(
-        status_code=status, content={"error": {"type": kind, "message": message}}, headers=headers
+        status_code=status,
+        content={"error": {"type": kind, "message": message, **(extra or {})}},
+        headers=headers,
     )
 
 
@@ -40,6 +49,10 @@ def classify(exc: BaseException) -> tuple[int, str | None]:
     """The status and error type a domain exception leaves with (None: by status)."""
     if isinstance(exc, RagchatError):
         return exc.status, exc.type
+    if isinstance(exc, DocumentExistsError):
+        return 409, "document_exists"
+    if isinstance(exc, LeaseBusyError):
+        return 503, "document_busy"
     if isinstance(exc, InvalidCollectionError):
         return 400, None
     if isinstance(exc, InvalidFilterError):
@@ -72,9 +85,20 @@ def install(app: FastAPI) -> None:
 
     async def _domain(_: Request, exc: Exception) -> JSONResponse:
         status, kind = classify(exc)
-        return error_response(status, str(exc), kind)
+        if isinstance(exc, DocumentExistsError):
+            return error_response(status, str(exc), kind, extra={"document_id": exc.document_id})
+        headers = {"Retry-After": "5"} if isinstance(exc, LeaseBusyError) else None
+        return error_response(status, str(exc), kind, headers=headers)
 
-    for domain in (InvalidCollectionError, InvalidFilterError, UnsupportedFileError, RagchatError):
+    domains = (
+        InvalidCollectionError,
+        InvalidFilterError,
+        UnsupportedFileError,
+        RagchatError,
+        DocumentExistsError,
+        LeaseBusyError,
+    )
+    for domain in domains:
         app.add_exception_handler(domain, _domain)
 
     @app.exception_handler(Exception)

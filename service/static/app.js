@@ -24,7 +24,9 @@ async function api(path, options = {}) {
   if (!res.ok) {
     let message = `${res.status} ${res.statusText}`;
     try { message = (await res.json()).error.message; } catch (_) { /* not JSON */ }
-    throw new Error(message);
+    const err = new Error(message);
+    err.status = res.status;
+    throw err;
   }
   return res.status === 204 ? null : res.json();
 }
@@ -271,8 +273,16 @@ document.addEventListener("DOMContentLoaded", async () => {
     const form = new FormData();
     form.append("file", file);
     $("docs-status").textContent = `Uploading ${file.name}…`;
+    const target = `/v1/documents?collection=${encodeURIComponent(state.collection)}`;
     try {
-      const r = await api(`/v1/documents?collection=${encodeURIComponent(state.collection)}`, { method: "POST", body: form });
+      let r;
+      try {
+        r = await api(target, { method: "POST", body: form });
+      } catch (err) {
+        // 409: a document of that name exists; replacing it is the user's call.
+        if (err.status !== 409 || !window.confirm(`${file.name} is already in this collection. Replace it?`)) throw err;
+        r = await api(`${target}&replace=true`, { method: "POST", body: form });
+      }
       $("docs-status").textContent = `${r.source}: ${r.status}, ${r.chunks} chunks.`;
       $("file").value = "";
       state.docs.clear();

@@ -103,7 +103,7 @@ def test_unknown_route_and_method_are_json_errors(client: TestClient) -> None:
 
 def test_health_ready_and_documents(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready"}
+    assert client.get("/readyz").json() == {"status": "ready", "inconsistent_documents": 0}
     docs = client.get("/v1/documents").json()["documents"]
     assert [d["source"] for d in docs] == ["dprk-russia-joint-statement.txt"]
 

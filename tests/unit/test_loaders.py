@@ -13,6 +13,7 @@ from ingest.loaders import (
     load_file,
     metadata_at,
 )
+from ingest.uploads import display_name, storage_key
 
 PAGE_ONE = "The harbour of Tromsø reopened on Tuesday after the storm."
 PAGE_TWO = "The breakwater repair will cost about four million kroner."
@@ -299,3 +300,33 @@ def test_front_matter_and_header_fields_give_the_title() -> None:
     assert load_bytes(txt, "card.txt").title == "The libfoo manual"
     assert leading_fields(txt.decode())["authors"] == "A. One,"
     assert leading_fields("Just a sentence: with a colon inside it.\nAnd more prose.") == {}
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("报告.txt", "报告.txt"),
+        ("re\u0301sume\u0301.md", "résumé.md"),  # NFC
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("C:\\Users\\me\\notes.txt", "notes.txt"),
+        ("bell\x07and\x00nul.txt", "bellandnul.txt"),
+        ("  .hidden.txt ", "hidden.txt"),
+    ],
+)
+def test_upload_display_names_keep_the_users_name(raw: str, shown: str) -> None:
+    assert display_name(raw) == shown
+
+
+def test_upload_storage_keys_never_collide_and_stay_short() -> None:
+    names = ["报告.txt", "提案.txt", "a+b.txt", "a&b.txt", "a%2Bb.txt", "a_b.txt", "A_b.txt"]
+    long_names = [f"{'x' * 300}{i}.pdf" for i in range(3)]
+    keys = [storage_key(display_name(n)) for n in names + long_names]
+    assert len(set(keys)) == len(keys)
+    assert all(len(k.encode()) <= 200 and "/" not in k for k in keys)
+    assert all(k.endswith(".pdf") for k in keys[len(names) :])
+    assert storage_key("plain name.txt") == "plain name.txt"
+
+
+def test_an_unusable_upload_name_is_refused() -> None:
+    with pytest.raises(UnsupportedFileError):
+        display_name("\x00\x01 ..")

@@ -17,3 +17,12 @@ def test_unknown_answerer_mode_lists_valid_ones() -> None:
     s = Settings(_env_file=None, llm="nonsense")  # type: ignore[call-arg]
     with pytest.raises(ConfigurationError, match="valid modes: auto, extractive"):
         build_answerer(s, None, None)  # type: ignore[arg-type]
+
+
+def test_the_env_example_gate_threshold_left_empty_means_the_models_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RAGCHAT_ANSWER__GATE_THRESHOLD", "")
+    assert Settings(_env_file=None).answer.gate_threshold is None  # type: ignore[call-arg]
+    monkeypatch.setenv("RAGCHAT_ANSWER__GATE_THRESHOLD", "0.4")
+    assert Settings(_env_file=None).answer.gate_threshold == 0.4  # type: ignore[call-arg]

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import ComponentsDep, MetricsDep, SettingsDep
+from service.api.deps import ComponentsDep, MetricsDep, ReadAccess, SettingsDep
+from service.api.shutdown import Shutdown, drain
 from service.api.streaming import Item, Items, final, next_or_none, observed, prefetch
 from service.chat import Delta
 from service.errors import BadRequestError, RagchatError
@@ -20,12 +21,21 @@ router = APIRouter(prefix="/v1", tags=["chat"])
 
 
 async def _events(request: Request, it: Items, first: Item | None) -> AsyncIterator[dict]:
-    """delta events, then citations, then done; closing the iterator stops the model."""
+    """delta events, then citations, then done; closing the iterator stops the model.
+
+    A shutdown lets the stream go on for its grace period, then ends it with an error event.
+    """
+    shutdown: Shutdown = request.app.state.shutdown
     item, deltas, finished = first, 0, False
     try:
         while item is not None:
             if await request.is_disconnected():
                 break
+            if shutdown.expired():
+                finished = True
+                logger.warning("stream ended by shutdown after %d deltas", deltas)
+                yield {"event": "error", "data": json.dumps({"error": shutdown.error_event()})}
+                return
             if isinstance(item, Delta):
                 deltas += 1
                 yield {"event": "delta", "data": json.dumps({"text": item.text})}
@@ -57,6 +67,7 @@ async def _events(request: Request, it: Items, first: Item | None) -> AsyncItera
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when streaming"},
         400: {"model": ErrorResponse},
+        403: {"model": ErrorResponse},
         404: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
         502: {"model": ErrorResponse},
@@ -66,16 +77,17 @@ async def _events(request: Request, it: Items, first: Item | None) -> AsyncItera
 async def chat(
     body: ChatRequest,
     request: Request,
+    access: ReadAccess,
     components: ComponentsDep,
     settings: SettingsDep,
     metrics: MetricsDep,
 ) -> ChatResponse | EventSourceResponse:
+    collection = access.collection(body.collection)
     limits = settings.server
     if len(body.messages) > limits.max_messages:
         raise BadRequestError(f"at most {limits.max_messages} messages per request")
     if any(len(m.content) > limits.max_message_chars for m in body.messages):
         raise BadRequestError(f"a message exceeds {limits.max_message_chars} characters")
-    collection = body.collection or settings.collection
     filters = body.filters.to_search() if body.filters else None
     turn = components.chat.stream(
         messages=body.messages,
@@ -87,4 +99,4 @@ async def chat(
     it = observed(turn, metrics)
     if not body.stream:
         return await run_in_threadpool(final, it)
-    return EventSourceResponse(_events(request, it, await prefetch(it)), ping=15)
+    return EventSourceResponse(_events(request, it, await prefetch(it)), ping=15, **drain(request))

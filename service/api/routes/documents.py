@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, UploadFile, status
 from starlette.concurrency import run_in_threadpool
@@ -9,7 +9,7 @@ from ingest.docstore import DocumentRecord
 from ingest.index import check_collection
 from ingest.uploads import delete_document as delete_stored_document
 from ingest.uploads import store_upload
-from service.api.deps import ComponentsDep, MetricsDep, SettingsDep
+from service.api.deps import ComponentsDep, MetricsDep, ReadAccess, SettingsDep, WriteAccess
 from service.errors import NotFoundError
 from service.schemas import (
     DocumentDetail,
@@ -21,6 +21,10 @@ from service.schemas import (
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 CollectionQuery = Query(None, description="default: RAGCHAT_COLLECTION")
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "invalid or twice named collection"},
+    403: {"model": ErrorResponse, "description": "outside the API key's scope"},
+}
 
 
 def _info(r: DocumentRecord) -> DocumentInfo:
@@ -38,11 +42,11 @@ def _info(r: DocumentRecord) -> DocumentInfo:
     )
 
 
-@router.get("/documents", response_model=DocumentList)
+@router.get("/documents", response_model=DocumentList, responses=REFUSALS)
 def list_documents(
-    components: ComponentsDep, settings: SettingsDep, collection: str | None = CollectionQuery
+    access: ReadAccess, components: ComponentsDep, collection: str | None = CollectionQuery
 ) -> DocumentList:
-    name = collection or settings.collection
+    name = access.collection(collection)
     return DocumentList(
         collection=name, documents=[_info(r) for r in components.index.documents(name)]
     )
@@ -51,15 +55,15 @@ def list_documents(
 @router.get(
     "/documents/{document_id}",
     response_model=DocumentDetail,
-    responses={404: {"model": ErrorResponse}},
+    responses={**REFUSALS, 404: {"model": ErrorResponse}},
 )
 def get_document(
     document_id: str,
+    access: ReadAccess,
     components: ComponentsDep,
-    settings: SettingsDep,
     collection: str | None = CollectionQuery,
 ) -> DocumentDetail:
-    name = check_collection(collection or settings.collection)
+    name = check_collection(access.collection(collection))
     record = components.index.docs.get(name, document_id)
     text = components.index.document_text(name, document_id)
     if record is None or text is None:
@@ -72,13 +76,17 @@ def get_document(
     response_model=UploadResponse,
     status_code=status.HTTP_201_CREATED,
     responses={
+        **REFUSALS,
+        409: {"model": ErrorResponse, "description": "a document of that name exists"},
         413: {"model": ErrorResponse},
         415: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
+        503: {"model": ErrorResponse, "description": "the document is being written"},
     },
 )
 async def upload_document(
     file: UploadFile,
+    access: WriteAccess,
     components: ComponentsDep,
     settings: SettingsDep,
     metrics: MetricsDep,
@@ -86,35 +94,45 @@ async def upload_document(
     tags: Annotated[
         list[str] | None, Form(description="tags for filters; repeat the field or use commas")
     ] = None,
+    replace: Annotated[
+        bool, Query(description="replace a document of the same name (else 409)")
+    ] = False,
+    document_id: Annotated[
+        str | None, Query(description="replace this document (it must have the same name)")
+    ] = None,
 ) -> UploadResponse:
+    name = access.collection(collection)
     data = await file.read(settings.ingest.max_file_bytes + 1)
     tag_list = [t.strip() for field in tags or [] for t in field.split(",") if t.strip()]
     result = await run_in_threadpool(
         store_upload,
         data=data,
         filename=file.filename or "",
-        collection=collection or settings.collection,
+        collection=name,
         ingestor=components.ingestor,
         uploads_dir=settings.data_dir / "uploads",
         tags=tag_list or None,
+        replace=replace,
+        document_id=document_id,
     )
     metrics.uploaded(status=result.status, chunks=result.chunks)
-    return UploadResponse(**result.__dict__, collection=collection or settings.collection)
+    return UploadResponse(**result.__dict__, collection=name)
 
 
 @router.delete(
     "/documents/{document_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={404: {"model": ErrorResponse}},
+    responses={**REFUSALS, 404: {"model": ErrorResponse}},
 )
 def delete_document(
     document_id: str,
+    access: WriteAccess,
     components: ComponentsDep,
     settings: SettingsDep,
     metrics: MetricsDep,
     collection: str | None = CollectionQuery,
 ) -> None:
-    name = collection or settings.collection
+    name = access.collection(collection)
     deleted = delete_stored_document(
         index=components.index,
         collection=name,

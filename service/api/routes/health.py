@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from service.api.deps import ComponentsDep
 from service.errors import RagchatError
-from service.schemas import HealthResponse
+from service.schemas import HealthResponse, ReadyResponse
 
 router = APIRouter(tags=["health"])
 
@@ -19,10 +19,10 @@ def healthz() -> HealthResponse:
     return HealthResponse(status="ok")
 
 
-@router.get("/readyz", response_model=HealthResponse)
-def readyz(components: ComponentsDep) -> HealthResponse:
+@router.get("/readyz", response_model=ReadyResponse)
+def readyz(components: ComponentsDep) -> ReadyResponse:
     try:
         components.index.vectors.heartbeat()
     except Exception as exc:
         raise NotReadyError(f"vector store unavailable: {exc}") from exc
-    return HealthResponse(status="ready")
+    return ReadyResponse(status="ready", inconsistent_documents=components.consistency.count())

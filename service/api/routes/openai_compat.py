@@ -9,12 +9,12 @@ import uuid
 from collections.abc import AsyncIterator
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from ingest.tokenizer import count_tokens
-from service.api.deps import ComponentsDep, MetricsDep, SettingsDep
+from service.api.deps import ComponentsDep, MetricsDep, ReadAccess, SettingsDep
 from service.api.openai_schemas import (
     AssistantMessage,
     Choice,
@@ -24,6 +24,7 @@ from service.api.openai_schemas import (
     ModelList,
     Usage,
 )
+from service.api.shutdown import Shutdown, drain
 from service.api.streaming import Items, final, next_or_none, observed, prefetch
 from service.chat import Delta
 from service.errors import BadRequestError, RagchatError
@@ -62,8 +63,10 @@ def _usage(messages: list[Message], answer: str) -> Usage:
 
 
 @router.get("/models", response_model=ModelList)
-def models(components: ComponentsDep) -> ModelList:
-    return ModelList(data=[ModelCard(id=name) for name in components.index.collections()])
+def models(access: ReadAccess, components: ComponentsDep) -> ModelList:
+    """The collections the request's API key may read."""
+    names = access.visible(components.index.collections())
+    return ModelList(data=[ModelCard(id=name) for name in names])
 
 
 @router.post(
@@ -71,14 +74,20 @@ def models(components: ComponentsDep) -> ModelList:
     response_model=Completion,
     responses={
         400: {"model": ErrorResponse},
+        403: {"model": ErrorResponse},
         404: {"model": ErrorResponse},
         503: {"model": ErrorResponse},
     },
 )
 async def completions(
-    body: CompletionRequest, components: ComponentsDep, settings: SettingsDep, metrics: MetricsDep
+    body: CompletionRequest,
+    request: Request,
+    access: ReadAccess,
+    components: ComponentsDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
 ) -> Completion | EventSourceResponse:
-    collection = settings.collection if body.model == DEFAULT_MODEL else body.model
+    collection = access.collection(None if body.model == DEFAULT_MODEL else body.model)
     messages = _messages(body, settings.server.max_message_chars, settings.server.max_messages)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     it = observed(
@@ -98,9 +107,16 @@ async def completions(
         )
     return EventSourceResponse(
         _chunks(
-            it, await prefetch(it), cid=cid, created=created, model=body.model, messages=messages
+            it,
+            await prefetch(it),
+            cid=cid,
+            created=created,
+            model=body.model,
+            messages=messages,
+            shutdown=request.app.state.shutdown,
         ),
         ping=15,
+        **drain(request),
     )
 
 
@@ -126,12 +142,20 @@ async def _chunks(
     created: int,
     model: str,
     messages: list[Message],
+    shutdown: Shutdown,
 ) -> AsyncIterator[dict]:
-    """Standard chunks; citations and search_results ride on the last one, then [DONE]."""
+    """Standard chunks; citations and search_results ride on the last one, then [DONE].
+
+    A shutdown lets the stream go on for its grace period, then ends it with an error.
+    """
     item = first
     try:
         yield {"data": _chunk(cid, created, model, {"role": "assistant", "content": ""}, None)}
         while item is not None:
+            if shutdown.expired():
+                logger.warning("completion stream ended by shutdown")
+                yield {"data": json.dumps({"error": shutdown.error_event()})}
+                break
             if isinstance(item, Delta):
                 yield {"data": _chunk(cid, created, model, {"content": item.text}, None)}
             else:

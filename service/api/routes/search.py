@@ -8,7 +8,7 @@ import time
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from service.api.deps import ComponentsDep, MetricsDep, SettingsDep
+from service.api.deps import ComponentsDep, MetricsDep, ReadAccess, SettingsDep
 from service.schemas import ErrorResponse, SearchRequest, SearchResponse, SearchResult
 
 router = APIRouter(prefix="/v1", tags=["search"])
@@ -17,12 +17,21 @@ router = APIRouter(prefix="/v1", tags=["search"])
 @router.post(
     "/search",
     response_model=SearchResponse,
-    responses={404: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
+    responses={
+        400: {"model": ErrorResponse},
+        403: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+    },
 )
 async def search(
-    body: SearchRequest, components: ComponentsDep, settings: SettingsDep, metrics: MetricsDep
+    body: SearchRequest,
+    access: ReadAccess,
+    components: ComponentsDep,
+    settings: SettingsDep,
+    metrics: MetricsDep,
 ) -> SearchResponse:
-    collection = body.collection or settings.collection
+    collection = access.collection(body.collection)
     filters = body.filters.to_search() if body.filters else None
     mode = body.mode or settings.retrieval.mode
     components.chat.require_collection(collection)

@@ -1,0 +1,215 @@
+"""`ragchat doctor`: find documents whose rows, vectors and stored file disagree; repair them.
+
+A document is sound when its live version's chunks are all in Chroma and in the keyword
+index, no other version of it is left in Chroma, its write finished, and (for an upload)
+the stored file is the one that was indexed. Documents a live writer holds are skipped:
+their disagreement is a write in progress, not damage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ingest.docstore import DocumentRecord
+from ingest.index import Index, LeaseBusyError
+from ingest.pipeline import Ingestor
+from ingest.uploads import is_upload, orphaned_files
+
+logger = logging.getLogger(__name__)
+
+# What each kind of problem means, and what `--fix` does about it.
+KINDS = {
+    "missing_vectors": "live chunks missing from the vector store (re-indexed)",
+    "stale_vectors": "vectors of a version that is not live (deleted)",
+    "keyword_rows": "keyword index rows differ from the live chunks (re-indexed)",
+    "unfinished_write": "a write whose writer is gone never finished (cleaned up)",
+    "file_missing": "the uploaded file is gone (reported only: upload it again)",
+    "file_differs": "the uploaded file is not the indexed one (re-indexed from the file)",
+    "orphan_vectors": "vectors of a document that does not exist (deleted)",
+    "orphan_file": "an uploaded file no document owns (deleted)",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    collection: str
+    kind: str
+    detail: str
+    document_id: str = ""
+    source: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def diagnose(
+    index: Index, uploads_dir: Path, collections: list[str] | None = None
+) -> list[Problem]:
+    problems: list[Problem] = []
+    names = collections if collections is not None else index.docs.all_collections()
+    for name in names:
+        problems += _diagnose_collection(index, uploads_dir, name)
+    for path in orphaned_files(index, uploads_dir):
+        if collections is None or path.parent.name in collections:
+            problems.append(Problem(path.parent.name, "orphan_file", str(path), source=path.name))
+    return problems
+
+
+def _diagnose_collection(index: Index, uploads_dir: Path, collection: str) -> list[Problem]:
+    started = time.time()
+    # Vectors first: a write that finishes after this read shows up below as leased or as
+    # updated after `started`, and is skipped rather than reported.
+    vectors = index.vectors.versions(collection)
+    keyword = index.docs.chunk_ids_by_document(collection)
+    records = index.docs.records(collection)
+    known = index.docs.document_ids(collection)
+    unfinished = set(index.docs.pending_cleanup(collection))
+    by_doc: dict[str, dict[str, str]] = {}
+    for cid, (doc, version) in vectors.items():
+        by_doc.setdefault(doc, {})[cid] = version
+
+    def busy(doc: str, record: DocumentRecord | None = None) -> bool:
+        recent = record is not None and record.updated_at >= started
+        return recent or index.docs.is_leased(collection, doc)
+
+    problems: list[Problem] = []
+    for rec in records:
+        doc = rec.document_id
+        if busy(doc, rec):
+            continue
+
+        def problem(kind: str, detail: str, rec: DocumentRecord = rec) -> None:
+            problems.append(Problem(collection, kind, detail, rec.document_id, rec.source))
+
+        expected = {f"{doc}:{rec.version}:{i}" for i in range(rec.chunk_count)}
+        stored = by_doc.pop(doc, {})
+        live = {cid for cid, v in stored.items() if v == rec.version}
+        stale = set(stored) - live
+        if expected - live:
+            problem("missing_vectors", f"{len(expected - live)} of {len(expected)} chunks")
+        if stale:
+            problem("stale_vectors", f"{len(stale)} vectors of other versions")
+        if keyword.get(doc, set()) != expected:
+            problem("keyword_rows", f"{len(keyword.get(doc, set()))} rows, {len(expected)} chunks")
+        if doc in unfinished:
+            problem("unfinished_write", "flagged for cleanup by a writer that is gone")
+        if is_upload(rec, uploads_dir):
+            path = Path(str(rec.path))
+            if not path.is_file():
+                problem("file_missing", str(path))
+            elif hashlib.sha256(path.read_bytes()).hexdigest() != rec.content_hash:
+                problem("file_differs", str(path))
+    for doc in sorted(unfinished - {r.document_id for r in records}):
+        if not busy(doc):
+            problems.append(
+                Problem(collection, "unfinished_write", "a write that never went live", doc)
+            )
+    for doc, stored in sorted(by_doc.items()):
+        if doc not in known and not busy(doc):
+            problems.append(Problem(collection, "orphan_vectors", f"{len(stored)} vectors", doc))
+    return problems
+
+
+def repair(
+    ingestor: Ingestor,
+    uploads_dir: Path,
+    problems: list[Problem],
+    on_document: Callable[[], None] | None = None,
+) -> list[Problem]:
+    """Fix what can be fixed, one document at a time under its lease; returns the rest."""
+    index = ingestor.index
+    left: list[Problem] = []
+    by_doc: dict[tuple[str, str], list[Problem]] = {}
+    for p in problems:
+        if p.kind == "orphan_file":
+            Path(p.detail).unlink(missing_ok=True)
+        elif p.kind == "file_missing":
+            left.append(p)
+        else:
+            by_doc.setdefault((p.collection, p.document_id), []).append(p)
+    for (collection, doc), found in by_doc.items():
+        try:
+            with index.writing(collection, doc, wait=30.0):
+                if not _repair_document(ingestor, uploads_dir, collection, doc, found):
+                    left += found
+        except LeaseBusyError:
+            left += found
+        if on_document:
+            on_document()
+    return left
+
+
+def _repair_document(
+    ingestor: Ingestor, uploads_dir: Path, collection: str, doc: str, found: list[Problem]
+) -> bool:
+    index = ingestor.index
+    kinds = {p.kind for p in found}
+    record = index.docs.get(collection, doc)
+    live = record.version if record else None
+    if kinds & {"missing_vectors", "keyword_rows", "file_differs"} and record and live:
+        if not _reindex(ingestor, uploads_dir, record):
+            return False
+        live = index.docs.live_version(collection, doc)
+    index.vectors.delete_stale(collection, document_id=doc, keep_version=live)
+    index.docs.finish_cleanup(collection, doc)
+    return True
+
+
+def _reindex(ingestor: Ingestor, uploads_dir: Path, record: DocumentRecord) -> bool:
+    """Index the document again: from its file when there is one, else from its stored chunks."""
+    path = Path(str(record.path)) if record.path else None
+    if path is not None and path.is_file():
+        data = path.read_bytes()
+        ingestor.ingest_one(
+            path,
+            collection=record.collection,
+            data=data,
+            loaded=ingestor.parse(
+                data, record.source if is_upload(record, uploads_dir) else path.name
+            ),
+            source=record.source,
+            tags=record.tags,
+            force=True,
+        )
+        return True
+    chunks = ingestor.index.docs.document_chunks(record.collection, record.document_id)
+    if len(chunks) != record.chunk_count:
+        logger.warning("%s: no file and no complete chunk rows to rebuild from", record.source)
+        return False
+    texts = [
+        f"{c.title}\n\n{c.text}" if c.title and c.title not in c.text else c.text for c in chunks
+    ]
+    ingestor.index.vectors.upsert(
+        record.collection,
+        ids=[c.chunk_id for c in chunks],
+        embeddings=ingestor.embedder.embed(texts, batch_size=ingestor.batch_size),
+        texts=[c.text for c in chunks],
+        metadatas=[c.metadata for c in chunks],
+    )
+    return True
+
+
+class ConsistencyCheck:
+    """The number of documents with problems, recounted at most every `ttl` seconds."""
+
+    def __init__(self, index: Index, uploads_dir: Path, *, ttl: float) -> None:
+        self.index = index
+        self.uploads_dir = uploads_dir
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._at = -float("inf")
+        self._count = 0
+
+    def count(self) -> int:
+        with self._lock:
+            if time.monotonic() - self._at >= self.ttl:
+                problems = diagnose(self.index, self.uploads_dir)
+                self._count = len({(p.collection, p.document_id or p.detail) for p in problems})
+                self._at = time.monotonic()
+            return self._count

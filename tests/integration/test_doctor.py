@@ -1,0 +1,176 @@
+"""Leases and `ragchat doctor` on a real Chroma: cleanup touches only a gone writer's debris."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from ingest.docstore import HOST
+from ingest.doctor import diagnose, repair
+from ingest.pipeline import document_id_for
+from ingest.uploads import store_upload
+from service.components import Components
+from tests.chroma_server import ragchat_env
+from tests.conftest import ARTICLE, ROOT
+from tests.integration.test_ingest import chroma_ids
+
+NOTE = "The harbour master approved the new quay on Friday after a long debate.\n"
+
+
+def upload(comps: Components, name: str, text: str, **kwargs: object) -> str:
+    return store_upload(
+        data=text.encode(),
+        filename=name,
+        collection="default",
+        ingestor=comps.ingestor,
+        uploads_dir=comps.uploads_dir,
+        **kwargs,  # type: ignore[arg-type]
+    ).document_id
+
+
+def kinds(comps: Components) -> set[str]:
+    return {p.kind for p in diagnose(comps.index, comps.uploads_dir)}
+
+
+def test_cleanup_leaves_a_live_writers_unfinished_chunks_alone(
+    article_components: Components, article_dir: Path
+) -> None:
+    """The race that lost vectors: one ingest's cleanup ran during another's write."""
+    comps = article_components
+    ingestor = comps.ingestor
+    written = threading.Event()
+    go_on = threading.Event()
+    upsert = comps.index.vectors.upsert
+
+    def slow_upsert(*args: object, **kwargs: object) -> None:
+        upsert(*args, **kwargs)  # type: ignore[arg-type]
+        written.set()
+        assert go_on.wait(60)
+
+    comps.index.vectors.upsert = slow_upsert  # type: ignore[method-assign]
+    writer = threading.Thread(target=upload, args=(comps, "quay.txt", NOTE))
+    writer.start()
+    assert written.wait(120)
+    comps.index.vectors.upsert = upsert  # type: ignore[method-assign]
+    # Another ingest starts, and with it a cleanup, while the upload sits between its
+    # vectors and its version flip.
+    ingestor.ingest([article_dir], collection="default")
+    go_on.set()
+    writer.join(120)
+    doc_id = document_id_for(comps.uploads_dir / "default" / "quay.txt")
+    record = comps.index.docs.get("default", doc_id)
+    assert record is not None
+    assert record.version
+    assert sum(cid.startswith(f"{doc_id}:{record.version}:") for cid in chroma_ids(comps)) == (
+        record.chunk_count
+    )
+    assert kinds(comps) == set()
+
+
+def test_a_dead_writers_lease_is_taken_over_and_a_live_ones_is_not(
+    article_components: Components,
+) -> None:
+    comps = article_components
+    docs = comps.index.docs
+    [record] = comps.index.documents("default")
+    doc = record.document_id
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    parent = os.getppid()  # alive for as long as this test runs
+    assert docs.acquire_lease("default", doc, f"{HOST}:{parent}:other", ttl=600)
+    assert not docs.acquire_lease("default", doc, f"{HOST}:{os.getpid()}:mine", ttl=600)
+    assert docs.is_leased("default", doc)
+    docs.release_lease("default", doc, f"{HOST}:{parent}:other")
+    assert docs.acquire_lease("default", doc, f"{HOST}:{dead.pid}:gone", ttl=600)
+    assert not docs.is_leased("default", doc)
+    assert docs.acquire_lease("default", doc, f"{HOST}:{os.getpid()}:mine", ttl=600)
+    docs.release_lease("default", doc, f"{HOST}:{os.getpid()}:mine")
+    # Another host's lease lasts until it expires.
+    assert docs.acquire_lease("default", doc, "elsewhere:1:x", ttl=600)
+    assert not docs.acquire_lease("default", doc, f"{HOST}:{os.getpid()}:mine", ttl=600)
+    assert docs.acquire_lease("default", doc, "elsewhere:1:x", ttl=-1)
+    assert docs.acquire_lease("default", doc, f"{HOST}:{os.getpid()}:mine", ttl=600)
+    docs.release_lease("default", doc, f"{HOST}:{os.getpid()}:mine")
+
+
+def test_doctor_finds_and_repairs_lost_vectors_stale_vectors_and_files(
+    make_components: object,
+) -> None:
+    comps: Components = make_components()  # type: ignore[operator]
+    kept = upload(comps, "kept.txt", NOTE)
+    lost = upload(comps, "lost.txt", "The lighthouse keeper retired in 1988 after forty years.\n")
+    changed = upload(comps, "changed.txt", "The ferry to Vardø leaves at seven each morning.\n")
+    assert kinds(comps) == set()
+    comps.index.vectors.delete_stale("default", document_id=lost, keep_version=None)
+    comps.index.vectors.upsert(
+        "default",
+        ids=[f"{kept}:oldversion:0"],
+        embeddings=[comps.embedder.embed_one("stale")],
+        texts=["stale"],
+        metadatas=[{"document_id": kept, "version": "oldversion"}],
+    )
+    (comps.uploads_dir / "default" / "changed.txt").write_text("Rewritten behind our back.\n")
+    orphan = comps.uploads_dir / "default" / "orphan.txt"
+    orphan.write_text("Nobody owns this file.\n")
+    problems = diagnose(comps.index, comps.uploads_dir)
+    found = {(p.kind, p.document_id or Path(p.detail).name) for p in problems}
+    assert found == {
+        ("missing_vectors", lost),
+        ("stale_vectors", kept),
+        ("file_differs", changed),
+        ("orphan_file", "orphan.txt"),
+    }
+    assert comps.consistency.count() == 4
+    left = repair(comps.ingestor, comps.uploads_dir, diagnose(comps.index, comps.uploads_dir))
+    assert left == []
+    assert kinds(comps) == set()
+    assert not orphan.exists()
+    text = comps.index.document_text("default", changed)
+    assert text is not None
+    assert text.text == "Rewritten behind our back.\n"
+
+
+def test_doctor_cli_reports_then_fixes(tmp_path: Path) -> None:
+    env = ragchat_env(tmp_path / "data")
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "service.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert run("ingest", str(ARTICLE)).returncode == 0
+    clean = run("doctor", "--json")
+    assert clean.returncode == 0, clean.stderr
+    assert json.loads(clean.stdout)["problems"] == []
+    upload_dir = Path(env["RAGCHAT_DATA_DIR"]) / "uploads" / "default"
+    upload_dir.mkdir(parents=True)
+    (upload_dir / "left-behind.txt").write_text("A file a killed upload left.\n")
+    sick = run("doctor")
+    assert sick.returncode == 1
+    assert "orphan_file" in sick.stdout
+    fixed = run("doctor", "--fix", "--json")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert json.loads(fixed.stdout)["remaining"] == []
+    assert not (upload_dir / "left-behind.txt").exists()
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_replacing_by_upload_needs_consent(make_components: object, replace: bool) -> None:
+    comps: Components = make_components()  # type: ignore[operator]
+    first = upload(comps, "quay.txt", NOTE)
+    if not replace:
+        from ingest.uploads import DocumentExistsError
+
+        with pytest.raises(DocumentExistsError) as exc:
+            upload(comps, "quay.txt", "Something else entirely.\n")
+        assert exc.value.document_id == first
+        assert comps.index.document_text("default", first).text == NOTE  # type: ignore[union-attr]
+    else:
+        assert upload(comps, "quay.txt", "Something else.\n", replace=True) == first
