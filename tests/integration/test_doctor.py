@@ -174,3 +174,24 @@ def test_replacing_by_upload_needs_consent(make_components: object, replace: boo
         assert comps.index.document_text("default", first).text == NOTE  # type: ignore[union-attr]
     else:
         assert upload(comps, "quay.txt", "Something else.\n", replace=True) == first
+
+
+def test_start_up_removes_what_a_killed_upload_left(make_components: object) -> None:
+    comps: Components = make_components()  # type: ignore[operator]
+    kept = upload(comps, "kept.txt", NOTE)
+    folder = comps.uploads_dir / "default"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    half_written = folder / f".upload-{dead.pid}-abc123"
+    half_written.write_bytes(b"partial")
+    never_indexed = folder / "killed.txt"
+    never_indexed.write_text("The upload was killed before its document went live.\n")
+    in_flight = folder / f".upload-{os.getpid()}-def456"  # a live process's temp file
+    in_flight.write_bytes(b"still coming")
+    comps.recover()
+    assert not half_written.exists()
+    assert not never_indexed.exists()
+    assert in_flight.exists()
+    record = comps.index.docs.get("default", kept)
+    assert record is not None
+    assert Path(str(record.path)).exists()
