@@ -49,6 +49,10 @@ class Shutdown:
         """True once the grace period of a begun shutdown is over."""
         return self.started is not None and time.monotonic() - self.started >= self.grace_seconds
 
+    async def wait_expired(self) -> None:
+        while not self.expired():
+            await anyio.sleep(0.05 if self.draining else 0.25)
+
     def error_event(self) -> dict[str, str]:
         message = f"the server is shutting down; the answer was cut after {self.grace_seconds:g} s"
         return {"type": SHUTTING_DOWN, "message": message}

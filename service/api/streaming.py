@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 
 from service.api.errors import classify
+from service.api.shutdown import Shutdown
 from service.chat import Delta
 from service.metrics import Metrics
 from service.schemas import ChatResponse
@@ -57,3 +59,56 @@ def final(it: Items) -> ChatResponse:
     finally:
         it.close()
     raise RuntimeError("chat stream ended without a response")
+
+
+class GraceExpired(Exception):
+    """The shutdown's grace period ended while a stream waited for its next item."""
+
+
+class Puller:
+    """Pulls a stream's items in a worker thread, giving up when a shutdown's grace ends.
+
+    The item being made when the grace ends is abandoned in its thread (the process is
+    about to exit), so the stream can still end with an error event instead of a cut.
+    """
+
+    def __init__(self, it: Items, shutdown: Shutdown) -> None:
+        self.it = it
+        self.shutdown = shutdown
+        self.abandoned = False
+
+    async def next(self) -> Item | None:
+        result: Item | None = None
+        error: BaseException | None = None
+        expired = False
+        async with anyio.create_task_group() as tg:
+
+            async def pull() -> None:
+                nonlocal result, error
+                try:
+                    result = await anyio.to_thread.run_sync(
+                        next_or_none, self.it, abandon_on_cancel=True
+                    )
+                except Exception as exc:  # re-raised below, not as an exception group
+                    error = exc
+                tg.cancel_scope.cancel()
+
+            async def watch() -> None:
+                nonlocal expired
+                await self.shutdown.wait_expired()
+                expired = True
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(pull)
+            tg.start_soon(watch)
+        if error is not None:
+            raise error
+        if expired and result is None:
+            self.abandoned = True
+            raise GraceExpired
+        return result
+
+    def close(self) -> None:
+        """Stop the generator, unless a thread still runs it (then it ends with the process)."""
+        if not self.abandoned:
+            self.it.close()

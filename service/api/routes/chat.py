@@ -4,14 +4,21 @@ import json
 import logging
 from collections.abc import AsyncIterator
 
-import anyio
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import ComponentsDep, MetricsDep, ReadAccess, SettingsDep
 from service.api.shutdown import Shutdown, drain
-from service.api.streaming import Item, Items, final, next_or_none, observed, prefetch
+from service.api.streaming import (
+    GraceExpired,
+    Item,
+    Items,
+    Puller,
+    final,
+    observed,
+    prefetch,
+)
 from service.chat import Delta
 from service.errors import BadRequestError, RagchatError
 from service.schemas import ChatRequest, ChatResponse, ErrorResponse
@@ -26,16 +33,14 @@ async def _events(request: Request, it: Items, first: Item | None) -> AsyncItera
     A shutdown lets the stream go on for its grace period, then ends it with an error event.
     """
     shutdown: Shutdown = request.app.state.shutdown
+    puller = Puller(it, shutdown)
     item, deltas, finished = first, 0, False
     try:
         while item is not None:
             if await request.is_disconnected():
                 break
             if shutdown.expired():
-                finished = True
-                logger.warning("stream ended by shutdown after %d deltas", deltas)
-                yield {"event": "error", "data": json.dumps({"error": shutdown.error_event()})}
-                return
+                raise GraceExpired
             if isinstance(item, Delta):
                 deltas += 1
                 yield {"event": "delta", "data": json.dumps({"text": item.text})}
@@ -45,7 +50,11 @@ async def _events(request: Request, it: Items, first: Item | None) -> AsyncItera
                 yield {"event": "done", "data": item.model_dump_json()}
                 finished = True
                 return
-            item = await anyio.to_thread.run_sync(next_or_none, it)
+            item = await puller.next()
+    except GraceExpired:
+        finished = True
+        logger.warning("stream ended by shutdown after %d deltas", deltas)
+        yield {"event": "error", "data": json.dumps({"error": shutdown.error_event()})}
     except RagchatError as exc:
         finished = True
         body = {"error": {"type": exc.type, "message": str(exc)}}
@@ -56,7 +65,7 @@ async def _events(request: Request, it: Items, first: Item | None) -> AsyncItera
         body = {"error": {"type": "server_error", "message": "internal error; see the server log"}}
         yield {"event": "error", "data": json.dumps(body)}
     finally:
-        it.close()
+        puller.close()
         if not finished:
             logger.info("stream closed by client after %d deltas; generation stopped", deltas)
 

@@ -8,7 +8,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
-import anyio
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
@@ -25,7 +24,14 @@ from service.api.openai_schemas import (
     Usage,
 )
 from service.api.shutdown import Shutdown, drain
-from service.api.streaming import Items, final, next_or_none, observed, prefetch
+from service.api.streaming import (
+    GraceExpired,
+    Items,
+    Puller,
+    final,
+    observed,
+    prefetch,
+)
 from service.chat import Delta
 from service.errors import BadRequestError, RagchatError
 from service.schemas import ChatResponse, ErrorResponse, Message
@@ -149,13 +155,12 @@ async def _chunks(
     A shutdown lets the stream go on for its grace period, then ends it with an error.
     """
     item = first
+    puller = Puller(it, shutdown)
     try:
         yield {"data": _chunk(cid, created, model, {"role": "assistant", "content": ""}, None)}
         while item is not None:
             if shutdown.expired():
-                logger.warning("completion stream ended by shutdown")
-                yield {"data": json.dumps({"error": shutdown.error_event()})}
-                break
+                raise GraceExpired
             if isinstance(item, Delta):
                 yield {"data": _chunk(cid, created, model, {"content": item.text}, None)}
             else:
@@ -166,7 +171,10 @@ async def _chunks(
                 }
                 yield {"data": _chunk(cid, created, model, {}, "stop", **extra)}
                 break
-            item = await anyio.to_thread.run_sync(next_or_none, it)
+            item = await puller.next()
+    except GraceExpired:
+        logger.warning("completion stream ended by shutdown")
+        yield {"data": json.dumps({"error": shutdown.error_event()})}
     except RagchatError as exc:
         yield {"data": json.dumps({"error": {"type": exc.type, "message": str(exc)}})}
     except Exception:
@@ -174,5 +182,5 @@ async def _chunks(
         body = {"error": {"type": "server_error", "message": "internal error; see the server log"}}
         yield {"data": json.dumps(body)}
     finally:
-        it.close()
+        puller.close()
     yield {"data": "[DONE]"}
