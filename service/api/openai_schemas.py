@@ -59,6 +59,7 @@ class Completion(BaseModel):
     usage: Usage
     citations: list[str] = Field(description="source names, in marker order")
     search_results: list[Citation]
+    conflict: bool = Field(False, description="the cited documents disagree on the asked fact")
 
 
 class ModelCard(BaseModel):

@@ -110,6 +110,7 @@ async def completions(
             usage=_usage(messages, response.answer),
             citations=_citations(response),
             search_results=response.citations,
+            conflict=response.conflict,
         )
     return EventSourceResponse(
         _chunks(
@@ -167,6 +168,7 @@ async def _chunks(
                 extra = {
                     "citations": _citations(item),
                     "search_results": [c.model_dump() for c in item.citations],
+                    "conflict": item.conflict,
                     "usage": _usage(messages, item.answer).model_dump(),
                 }
                 yield {"data": _chunk(cid, created, model, {}, "stop", **extra)}
