@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import io
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import article_env, ragchat_process
-from tests.unit.test_bounded_parse import docx_with_body, spaces
+from tests.unit.test_bounded_parse import docx_with_body, paragraph_bomb, spaces
 
 RSS_BUDGET_MB = 300  # per concurrent upload, as the issue asks
 
@@ -63,18 +61,11 @@ def test_two_zip_bombs_at_once_are_413_and_the_server_stays_small(
 def test_paragraph_bombs_parse_quickly_while_chat_keeps_answering(
     server: tuple[str, Popen[bytes]],
 ) -> None:
-    import docx
-
     url, _ = server
-    document = docx.Document()
-    letter = document.add_paragraph("a")._p
-    for _ in range(19_999):
-        letter.addnext(copy.deepcopy(letter))
-    out = io.BytesIO()
-    document.save(out)
+    data = paragraph_bomb()
     started = time.monotonic()
     with ThreadPoolExecutor(4) as pool:
-        uploads = [pool.submit(post, url, f"letters{n}.docx", out.getvalue()) for n in range(4)]
+        uploads = [pool.submit(post, url, f"letters{n}.docx", data) for n in range(4)]
         answer = httpx.post(
             f"{url}/v1/chat",
             json={"messages": [{"role": "user", "content": "Who signed the joint statement?"}]},
