@@ -62,7 +62,8 @@ def drain(request: Request) -> dict[str, Any]:
     """EventSourceResponse arguments: on shutdown sse-starlette waits for our stream to end
     (it ends itself after the grace period) instead of cancelling it at once."""
     shutdown: Shutdown = request.app.state.shutdown
-    return {"shutdown_event": anyio.Event(), "shutdown_grace_period": shutdown.grace_seconds + 2}
+    # The margin covers an item already being made when the shutdown began, which is awaited.
+    return {"shutdown_event": anyio.Event(), "shutdown_grace_period": shutdown.grace_seconds + 10}
 
 
 class ShutdownMiddleware:
@@ -102,6 +103,6 @@ def serve(app: Any, *, host: str, port: int, log_level: str, shutdown: Shutdown)
         host=host,
         port=port,
         log_level=log_level,
-        timeout_graceful_shutdown=int(shutdown.grace_seconds) + 5,
+        timeout_graceful_shutdown=int(shutdown.grace_seconds) + 15,
     )
     DrainingServer(config, shutdown).run()

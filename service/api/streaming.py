@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Generator
 
 import anyio
@@ -66,29 +67,39 @@ class GraceExpired(Exception):
 
 
 class Puller:
-    """Pulls a stream's items in a worker thread, giving up when a shutdown's grace ends.
+    """Pulls a stream's items in a worker thread; once a shutdown began, gives up on an item
+    still being made when the grace period ends.
 
-    The item being made when the grace ends is abandoned in its thread (the process is
-    about to exit), so the stream can still end with an error event instead of a cut.
+    Before a shutdown, an item is awaited to its end, so a client that leaves stops the
+    model at its next token. After the grace ends, the item is left to its thread, so the
+    stream can end with an error event at once; the generator is closed when it is done.
     """
 
     def __init__(self, it: Items, shutdown: Shutdown) -> None:
         self.it = it
         self.shutdown = shutdown
-        self.abandoned = False
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def _next(self) -> Item | None:
+        try:
+            return next_or_none(self.it)
+        finally:
+            self._idle.set()
 
     async def next(self) -> Item | None:
+        if not self.shutdown.draining:
+            return await anyio.to_thread.run_sync(next_or_none, self.it)
         result: Item | None = None
         error: BaseException | None = None
         expired = False
+        self._idle.clear()
         async with anyio.create_task_group() as tg:
 
             async def pull() -> None:
                 nonlocal result, error
                 try:
-                    result = await anyio.to_thread.run_sync(
-                        next_or_none, self.it, abandon_on_cancel=True
-                    )
+                    result = await anyio.to_thread.run_sync(self._next, abandon_on_cancel=True)
                 except Exception as exc:  # re-raised below, not as an exception group
                     error = exc
                 tg.cancel_scope.cancel()
@@ -103,12 +114,17 @@ class Puller:
             tg.start_soon(watch)
         if error is not None:
             raise error
-        if expired and result is None:
-            self.abandoned = True
+        if expired and not self._idle.is_set():
             raise GraceExpired
         return result
 
     def close(self) -> None:
-        """Stop the generator, unless a thread still runs it (then it ends with the process)."""
-        if not self.abandoned:
+        """Stop the generator now, or when the item left to its thread is done."""
+        if self._idle.is_set():
             self.it.close()
+        else:
+            threading.Thread(target=self._close_when_idle, daemon=True).start()
+
+    def _close_when_idle(self) -> None:
+        self._idle.wait()
+        self.it.close()
