@@ -127,15 +127,18 @@ def owner_is_gone(owner: str) -> bool:
     host, pid = ":".join(parts[:-2]), int(parts[-2])
     if host != HOST:
         return False
-    if pid == os.getpid():
-        return False
+    return pid != os.getpid() and not process_alive(pid)
+
+
+def process_alive(pid: int) -> bool:
+    """True while a process of this pid exists (one we may not signal counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:
         return False
-    return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _lease_is_stale(owner: str, expires: float | None, now: float) -> bool:

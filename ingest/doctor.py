@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ingest.docstore import DocumentRecord
 from ingest.index import Index, LeaseBusyError
-from ingest.pipeline import Ingestor
+from ingest.pipeline import Ingestor, titled
 from ingest.uploads import is_upload, orphaned_files
 
 logger = logging.getLogger(__name__)
@@ -182,9 +182,7 @@ def _reindex(ingestor: Ingestor, uploads_dir: Path, record: DocumentRecord) -> b
     if len(chunks) != record.chunk_count:
         logger.warning("%s: no file and no complete chunk rows to rebuild from", record.source)
         return False
-    texts = [
-        f"{c.title}\n\n{c.text}" if c.title and c.title not in c.text else c.text for c in chunks
-    ]
+    texts = [titled(c.title, c.text) for c in chunks]
     ingestor.index.vectors.upsert(
         record.collection,
         ids=[c.chunk_id for c in chunks],

@@ -66,9 +66,7 @@ class Prepared:
         News pages, reports and manuals name their subject in the title; a chunk deep in
         the body often does not, so the title gives it the context a question refers to.
         """
-        if not with_title or not self.title or self.title in chunk.text:
-            return chunk.text
-        return f"{self.title}\n\n{chunk.text}"
+        return titled(self.title if with_title else "", chunk.text)
 
     def chunk_id(self, chunk: Chunk) -> str:
         return f"{self.document_id}:{self.version}:{chunk.index}"
@@ -85,6 +83,13 @@ class Prepared:
             "tokens": chunk.tokens,
             **metadata_at(self.regions, chunk.start),
         }
+
+
+def titled(title: str, text: str) -> str:
+    """A chunk's text as embedded: headed by its title, unless empty or already in the text."""
+    if not title or title in text:
+        return text
+    return f"{title}\n\n{text}"
 
 
 def document_id_for(path: Path) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.cleaning import keep_spans
-from ingest.docstore import DocumentRecord
+from ingest.docstore import DocumentRecord, process_alive
 from ingest.index import Index, check_collection
 from ingest.loaders import LoadedDocument, UnsupportedFileError, check_size, loader_for
 from ingest.pipeline import Ingestor, document_id_for
@@ -169,7 +169,7 @@ def orphaned_files(index: Index, uploads_dir: Path) -> list[Path]:
         for path in sorted(folder.iterdir()):
             if path.name.startswith(TEMP_PREFIX):
                 pid = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-                if not (pid.isdigit() and _alive(int(pid))):
+                if not (pid.isdigit() and process_alive(int(pid))):
                     found.append(path)
                 continue
             doc_id = document_id_for(path)
@@ -187,16 +187,6 @@ def remove_orphaned_files(index: Index, uploads_dir: Path) -> int:
     for path in orphans:
         path.unlink(missing_ok=True)
     return len(orphans)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def is_upload(record: DocumentRecord, uploads_dir: Path) -> bool:
