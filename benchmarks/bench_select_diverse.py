@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ingest.fusion import select_diverse  # noqa: E402
+from service.retrieval.fusion import select_diverse  # noqa: E402
 from tests.unit.test_fusion import naive_select_diverse  # noqa: E402
 
 

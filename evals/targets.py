@@ -15,9 +15,9 @@ import httpx
 
 from evals.formats import EvalItem, EvalSet
 from ingest.embeddings import Embedder
-from ingest.filters import SearchFilters
 from ingest.loaders import supported_extensions
-from service.components import Components
+from ingest.storage.filters import SearchFilters
+from service.components import Components, Overrides, default_embedder
 from service.schemas import ChatResponse, Message
 from service.settings import Settings
 from service.verification.judge import Judge
@@ -62,15 +62,15 @@ class InProcessTarget:
         self.tmp = Path(tempfile.mkdtemp(prefix="ragchat-eval-"))
         # Always embedded Chroma in the temp dir: an eval never writes into a shared server.
         local = settings.model_copy(update={"data_dir": self.tmp / "data", "chroma_url": ""})
-        self.comps = Components(local)
+        memo = QueryMemo(embedder or default_embedder(local))
+        self.comps = Components(local, Overrides(embedder=memo))
         try:
-            self._index(evalset, embedder)
+            self._index(evalset)
         except BaseException:
             self.close()
             raise
 
-    def _index(self, evalset: EvalSet, embedder: Any) -> None:
-        self.comps.__dict__["embedder"] = QueryMemo(embedder or self.comps.embedder)
+    def _index(self, evalset: EvalSet) -> None:
         corpus = self.tmp / "corpus"
         corpus.mkdir()
         self.by_name: dict[str, str] = {}

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ingest.docstore import DocumentRecord
 from ingest.index import Index, LeaseBusyError
 from ingest.pipeline import Ingestor, titled
-from ingest.uploads import is_upload, orphaned_files
+from ingest.storage import DocumentRecord
+from ingest.uploads import orphaned_blobs
 
 logger = logging.getLogger(__name__)
 
@@ -48,35 +48,34 @@ class Problem:
         return asdict(self)
 
 
-def diagnose(
-    index: Index, uploads_dir: Path, collections: list[str] | None = None
-) -> list[Problem]:
+def diagnose(index: Index, collections: list[str] | None = None) -> list[Problem]:
     problems: list[Problem] = []
-    names = collections if collections is not None else index.docs.all_collections()
+    names = collections if collections is not None else index.all_collections()
     for name in names:
-        problems += _diagnose_collection(index, uploads_dir, name)
-    for path in orphaned_files(index, uploads_dir):
-        if collections is None or path.parent.name in collections:
-            problems.append(Problem(path.parent.name, "orphan_file", str(path), source=path.name))
+        problems += _diagnose_collection(index, name)
+    for collection, locator in orphaned_blobs(index):
+        if collections is None or collection in collections:
+            name = locator.rsplit("/", 1)[-1]
+            problems.append(Problem(collection, "orphan_file", locator, source=name))
     return problems
 
 
-def _diagnose_collection(index: Index, uploads_dir: Path, collection: str) -> list[Problem]:
+def _diagnose_collection(index: Index, collection: str) -> list[Problem]:
     started = time.time()
     # Vectors first: a write that finishes after this read shows up below as leased or as
     # updated after `started`, and is skipped rather than reported.
     vectors = index.vectors.versions(collection)
-    keyword = index.docs.chunk_ids_by_document(collection)
-    records = index.docs.records(collection)
-    known = index.docs.document_ids(collection)
-    unfinished = set(index.docs.pending_cleanup(collection))
+    keyword = index.store.chunk_ids_by_document(collection)
+    records = index.store.records(collection)
+    known = index.store.document_ids(collection)
+    unfinished = set(index.store.pending_cleanup(collection))
     by_doc: dict[str, dict[str, str]] = {}
     for cid, (doc, version) in vectors.items():
         by_doc.setdefault(doc, {})[cid] = version
 
     def busy(doc: str, record: DocumentRecord | None = None) -> bool:
         recent = record is not None and record.updated_at >= started
-        return recent or index.docs.is_leased(collection, doc)
+        return recent or index.is_leased(collection, doc)
 
     problems: list[Problem] = []
     for rec in records:
@@ -99,12 +98,12 @@ def _diagnose_collection(index: Index, uploads_dir: Path, collection: str) -> li
             problem("keyword_rows", f"{len(keyword.get(doc, set()))} rows, {len(expected)} chunks")
         if doc in unfinished:
             problem("unfinished_write", "flagged for cleanup by a writer that is gone")
-        if is_upload(rec, uploads_dir):
-            path = Path(str(rec.path))
-            if not path.is_file():
-                problem("file_missing", str(path))
-            elif hashlib.sha256(path.read_bytes()).hexdigest() != rec.content_hash:
-                problem("file_differs", str(path))
+        if index.is_upload(rec):
+            data = index.blobs.read(str(rec.path))
+            if data is None:
+                problem("file_missing", str(rec.path))
+            elif hashlib.sha256(data).hexdigest() != rec.content_hash:
+                problem("file_differs", str(rec.path))
     for doc in sorted(unfinished - {r.document_id for r in records}):
         if not busy(doc):
             problems.append(
@@ -118,7 +117,6 @@ def _diagnose_collection(index: Index, uploads_dir: Path, collection: str) -> li
 
 def repair(
     ingestor: Ingestor,
-    uploads_dir: Path,
     problems: list[Problem],
     on_document: Callable[[], None] | None = None,
 ) -> list[Problem]:
@@ -128,7 +126,7 @@ def repair(
     by_doc: dict[tuple[str, str], list[Problem]] = {}
     for p in problems:
         if p.kind == "orphan_file":
-            Path(p.detail).unlink(missing_ok=True)
+            index.blobs.delete(p.detail)
         elif p.kind == "file_missing":
             left.append(p)
         else:
@@ -136,7 +134,7 @@ def repair(
     for (collection, doc), found in by_doc.items():
         try:
             with index.writing(collection, doc, wait=30.0):
-                if not _repair_document(ingestor, uploads_dir, collection, doc, found):
+                if not _repair_document(ingestor, collection, doc, found):
                     left += found
         except LeaseBusyError:
             left += found
@@ -145,40 +143,45 @@ def repair(
     return left
 
 
-def _repair_document(
-    ingestor: Ingestor, uploads_dir: Path, collection: str, doc: str, found: list[Problem]
-) -> bool:
+def _repair_document(ingestor: Ingestor, collection: str, doc: str, found: list[Problem]) -> bool:
     index = ingestor.index
     kinds = {p.kind for p in found}
-    record = index.docs.get(collection, doc)
+    record = index.get(collection, doc)
     live = record.version if record else None
     if kinds & {"missing_vectors", "keyword_rows", "file_differs"} and record and live:
-        if not _reindex(ingestor, uploads_dir, record):
+        if not _reindex(ingestor, record):
             return False
-        live = index.docs.live_version(collection, doc)
+        live = index.store.live_version(collection, doc)
     index.vectors.delete_stale(collection, document_id=doc, keep_version=live)
-    index.docs.finish_cleanup(collection, doc)
+    index.store.finish_cleanup(collection, doc)
     return True
 
 
-def _reindex(ingestor: Ingestor, uploads_dir: Path, record: DocumentRecord) -> bool:
-    """Index the document again: from its file when there is one, else from its stored chunks."""
-    path = Path(str(record.path)) if record.path else None
-    if path is not None and path.is_file():
-        data = path.read_bytes()
+def _original(index: Index, record: DocumentRecord) -> bytes | None:
+    if not record.path:
+        return None
+    if index.is_upload(record):
+        return index.blobs.read(record.path)
+    path = Path(record.path)
+    return path.read_bytes() if path.is_file() else None
+
+
+def _reindex(ingestor: Ingestor, record: DocumentRecord) -> bool:
+    """Index the document again: from its original when there is one, else from its chunks."""
+    data = _original(ingestor.index, record)
+    if data is not None and record.path:
+        name = record.source if ingestor.index.is_upload(record) else Path(record.path).name
         ingestor.ingest_one(
-            path,
+            record.path,
             collection=record.collection,
             data=data,
-            loaded=ingestor.parse(
-                data, record.source if is_upload(record, uploads_dir) else path.name
-            ),
+            loaded=ingestor.parse(data, name),
             source=record.source,
             tags=record.tags,
             force=True,
         )
         return True
-    chunks = ingestor.index.docs.document_chunks(record.collection, record.document_id)
+    chunks = ingestor.index.store.document_chunks(record.collection, record.document_id)
     if len(chunks) != record.chunk_count:
         logger.warning("%s: no file and no complete chunk rows to rebuild from", record.source)
         return False
@@ -196,9 +199,8 @@ def _reindex(ingestor: Ingestor, uploads_dir: Path, record: DocumentRecord) -> b
 class ConsistencyCheck:
     """The number of documents with problems, recounted at most every `ttl` seconds."""
 
-    def __init__(self, index: Index, uploads_dir: Path, *, ttl: float) -> None:
+    def __init__(self, index: Index, *, ttl: float) -> None:
         self.index = index
-        self.uploads_dir = uploads_dir
         self.ttl = ttl
         self._lock = threading.Lock()
         self._at = -float("inf")
@@ -207,7 +209,7 @@ class ConsistencyCheck:
     def count(self) -> int:
         with self._lock:
             if time.monotonic() - self._at >= self.ttl:
-                problems = diagnose(self.index, self.uploads_dir)
+                problems = diagnose(self.index)
                 self._count = len({(p.collection, p.document_id or p.detail) for p in problems})
                 self._at = time.monotonic()
             return self._count

@@ -1,4 +1,8 @@
-"""The index: Chroma vectors plus the SQLite docstore that says which chunks are live."""
+"""The index: the write side's facade over the document store, the vectors and the blobs.
+
+Every write of a document goes through here, under its lease, in the crash-safe order
+`write_version` documents; routes, the CLI and the doctor ask it rather than a backend.
+"""
 
 from __future__ import annotations
 
@@ -8,28 +12,18 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import Any
 
-from ingest import search as hybrid
-from ingest.docstore import (
-    DocStore,
+from ingest.storage import (
     DocumentRecord,
     DocumentText,
     LeaseBusyError,
-    new_lease_owner,
+    NewVersion,
+    Storage,
 )
-from ingest.filters import SearchFilters
-from ingest.search import ChunkHit, SearchOptions
-from ingest.vectorstore import VectorStore
+from ingest.storage.leases import new_lease_owner
 
-__all__ = [
-    "ChunkHit",
-    "Index",
-    "InvalidCollectionError",
-    "LeaseBusyError",
-    "SearchOptions",
-    "check_collection",
-]
+__all__ = ["Index", "InvalidCollectionError", "LeaseBusyError", "check_collection"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +48,11 @@ def check_collection(name: str) -> str:
 
 
 class Index:
-    def __init__(
-        self, *, data_dir: Path, chroma_url: str = "", vectors: VectorStore | None = None
-    ) -> None:
-        """`vectors` overrides the store `chroma_url` would make (e.g. with a tenant)."""
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.docs = DocStore(data_dir / "ragchat.sqlite3")
-        self.vectors = vectors or VectorStore(data_dir=data_dir, chroma_url=chroma_url)
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.store = storage.documents
+        self.vectors = storage.vectors
+        self.blobs = storage.blobs
         self._stripes = [threading.RLock() for _ in range(_STRIPES)]
         self._held = threading.local()
 
@@ -84,7 +76,7 @@ class Index:
             owner = new_lease_owner()
             deadline = time.monotonic() + wait
             pause = 0.02
-            while not self.docs.acquire_lease(collection, document_id, owner, ttl=LEASE_SECONDS):
+            while not self.store.acquire_lease(collection, document_id, owner, ttl=LEASE_SECONDS):
                 if time.monotonic() > deadline:
                     raise LeaseBusyError(
                         f"document {document_id} in {collection!r} is being written by "
@@ -97,34 +89,85 @@ class Index:
                 yield owner
             finally:
                 del held[key]
-                self.docs.release_lease(collection, document_id, owner)
+                self.store.release_lease(collection, document_id, owner)
         finally:
             lock.release()
 
     def close(self) -> None:
-        self.docs.close()
+        self.storage.close()
+
+    def heartbeat(self) -> bool:
+        return self.vectors.heartbeat()
 
     def collections(self) -> list[str]:
-        return self.docs.collections()
+        return self.store.collections()
+
+    def all_collections(self) -> list[str]:
+        """Every collection with a row, live or not (cleanup and the doctor look at all)."""
+        return self.store.all_collections()
 
     def documents(self, collection: str) -> list[DocumentRecord]:
-        return self.docs.records(check_collection(collection))
+        return self.store.records(check_collection(collection))
+
+    def get(self, collection: str, document_id: str) -> DocumentRecord | None:
+        return self.store.get(collection, document_id)
 
     def document_text(self, collection: str, document_id: str) -> DocumentText | None:
-        return self.docs.text(collection, document_id)
+        return self.store.text(collection, document_id)
+
+    def is_leased(self, collection: str, document_id: str) -> bool:
+        return self.store.is_leased(collection, document_id)
+
+    def set_tags(self, collection: str, document_id: str, tags: list[str]) -> None:
+        self.store.set_tags(collection, document_id, tags)
+
+    def is_upload(self, record: DocumentRecord) -> bool:
+        """True when the document's original is a stored upload, not a file of the user's."""
+        return self.blobs.owns(record.path)
+
+    def write_version(
+        self,
+        collection: str,
+        document_id: str,
+        new: NewVersion,
+        *,
+        owner: str,
+        embeddings: list[list[float]],
+        metadatas: list[dict[str, Any]],
+    ) -> None:
+        """Write a document's new version in the order that survives a crash at any step.
+
+        1. Flag the document (`begin_write`), so a crash leaves cleanup to do, not debris.
+        2. Add the new vectors beside the old: readers still see the old version only.
+        3. Flip the version and swap the keyword rows in one transaction.
+        4. Drop the old vectors, then clear the flag.
+        """
+        self.store.begin_write(
+            collection, document_id, owner=owner, source=new.source, path=new.path
+        )
+        self.vectors.upsert(
+            collection,
+            ids=[c.chunk_id for c in new.chunks],
+            embeddings=embeddings,
+            texts=[c.text for c in new.chunks],
+            metadatas=metadatas,
+        )
+        self.store.commit_version(collection, document_id, new, owner=owner)
+        self.vectors.delete_stale(collection, document_id=document_id, keep_version=new.version)
+        self.store.finish_cleanup(collection, document_id)
 
     def cleanup(self, collection: str) -> int:
         """Remove chunks a crashed or superseded write left behind; returns documents touched."""
         touched = 0
-        for document_id in self.docs.pending_cleanup(collection):
+        for document_id in self.store.pending_cleanup(collection):
             try:
                 with self.writing(collection, document_id, wait=0.0):
                     # Read under the lease: the version a writer finished just before is kept.
-                    version = self.docs.live_version(collection, document_id)
+                    version = self.store.live_version(collection, document_id)
                     self.vectors.delete_stale(
                         collection, document_id=document_id, keep_version=version
                     )
-                    self.docs.finish_cleanup(collection, document_id)
+                    self.store.finish_cleanup(collection, document_id)
                     touched += 1
             except LeaseBusyError:
                 continue  # a live writer took it over; its own write finishes the job
@@ -132,30 +175,9 @@ class Index:
 
     def delete(self, collection: str, document_id: str) -> bool:
         with self.writing(collection, document_id):
-            if self.docs.get(collection, document_id) is None:
+            if self.store.get(collection, document_id) is None:
                 return False
-            self.docs.retire(collection, document_id)
+            self.store.retire(collection, document_id)
             self.vectors.delete_stale(collection, document_id=document_id, keep_version=None)
-            self.docs.finish_cleanup(collection, document_id)
+            self.store.finish_cleanup(collection, document_id)
             return True
-
-    def search(
-        self,
-        collection: str,
-        *,
-        query: str = "",
-        embedding: list[float],
-        top_k: int,
-        filters: SearchFilters | None = None,
-        options: SearchOptions | None = None,
-    ) -> list[ChunkHit]:
-        return hybrid.search(
-            self.docs,
-            self.vectors,
-            check_collection(collection),
-            query=query,
-            embedding=embedding,
-            top_k=top_k,
-            filters=filters,
-            options=options,
-        )

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunking import Chunk, chunk_text, make_splitter
-from ingest.chunkstore import StoredChunk
 from ingest.cleaning import Span, keep_spans
-from ingest.docstore import pack_vectors
 from ingest.embeddings import Embedder
-from ingest.filters import InvalidFilterError, parse_date
 from ingest.index import Index, check_collection
 from ingest.loaders import (
     LoadedDocument,
@@ -25,6 +23,8 @@ from ingest.loaders import (
     supported_extensions,
 )
 from ingest.sentences import sentence_spans
+from ingest.storage import InvalidFilterError, NewVersion, StoredChunk, parse_date
+from ingest.storage.records import pack_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class Prepared:
-    path: Path
+    locator: str
     document_id: str
     source: str
     title: str
@@ -93,7 +93,12 @@ def titled(title: str, text: str) -> str:
 
 
 def document_id_for(path: Path) -> str:
-    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    return document_id_of(str(path.resolve()))
+
+
+def document_id_of(locator: str) -> str:
+    """A document's id: a digest of where its original lives (a file path or a blob)."""
+    return hashlib.sha256(locator.encode()).hexdigest()[:16]
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -152,23 +157,28 @@ class Ingestor:
         data: bytes | None = None,
         loaded: LoadedDocument | None = None,
         source: str | None = None,
+        locator: str | None = None,
         force: bool = False,
     ) -> Prepared | None:
         """None when the stored version is already current (its tags are updated in place).
 
         `data` and `loaded` are the file's bytes and their parse when the caller has them
         already (an upload is parsed once, in the bounded parser); `source` is the name to
-        show when it is not the file's own; `force` rewrites a current version (repairs).
+        show when it is not the file's own; `locator` is where an upload's original is
+        stored, which names the document instead of `path`; `force` rewrites a current
+        version (repairs).
         """
         if data is None:
             data = read_limited(path, max_bytes=self.max_file_bytes)
         content_hash = hashlib.sha256(data).hexdigest()
         version = f"{content_hash[:16]}{self.fingerprint}"
-        document_id = document_id_for(path)
-        existing = self.index.docs.get(collection, document_id)
+        from_file = locator is None
+        locator = locator or str(path.resolve())
+        document_id = document_id_of(locator)
+        existing = self.index.get(collection, document_id)
         if existing and existing.version == version and not force:
             if tags is not None and sorted(set(tags)) != existing.tags:
-                self.index.docs.set_tags(collection, document_id, tags)
+                self.index.set_tags(collection, document_id, tags)
             return None
         if loaded is None:
             loaded = self.parse(data, path.name)
@@ -177,7 +187,7 @@ class Ingestor:
         if not chunks:
             raise UnsupportedFileError(f"{path.name}: no text content to index")
         return Prepared(
-            path=path,
+            locator=locator,
             document_id=document_id,
             source=source or path.name,
             title=loaded.title,
@@ -189,7 +199,7 @@ class Ingestor:
             chunks=chunks,
             is_new=existing is None or existing.version is None,
             tags=tags if tags is not None else (existing.tags if existing else []),
-            doc_date=_document_date(loaded.metadata.get("date"), path),
+            doc_date=_document_date(loaded.metadata.get("date"), path if from_file else None),
             regions=loaded.regions,
         )
 
@@ -211,23 +221,10 @@ class Ingestor:
         sentence_vectors: list[list[float]] | None,
         owner: str,
     ) -> None:
-        docs = self.index.docs
-        docs.begin_write(
-            collection, doc.document_id, owner=owner, source=doc.source, path=str(doc.path)
-        )
         metadatas = [doc.chunk_metadata(c) for c in doc.chunks]
-        self.index.vectors.upsert(
-            collection,
-            ids=[doc.chunk_id(c) for c in doc.chunks],
-            embeddings=embeddings,
-            texts=[c.text for c in doc.chunks],
-            metadatas=metadatas,
-        )
-        docs.commit_version(
-            collection,
-            doc.document_id,
+        new = NewVersion(
             source=doc.source,
-            path=str(doc.path),
+            path=doc.locator,
             title=doc.title,
             content_hash=doc.content_hash,
             version=doc.version,
@@ -251,12 +248,15 @@ class Ingestor:
             doc_date=doc.doc_date,
             regions=doc.regions,
             sentence_vectors=pack_vectors(sentence_vectors) if sentence_vectors else None,
+        )
+        self.index.write_version(
+            collection,
+            doc.document_id,
+            new,
             owner=owner,
+            embeddings=embeddings,
+            metadatas=metadatas,
         )
-        self.index.vectors.delete_stale(
-            collection, document_id=doc.document_id, keep_version=doc.version
-        )
-        docs.finish_cleanup(collection, doc.document_id)
 
     def _windows(
         self,
@@ -310,7 +310,7 @@ class Ingestor:
 
     def ingest_one(
         self,
-        path: Path,
+        locator: str,
         *,
         collection: str,
         data: bytes,
@@ -319,12 +319,19 @@ class Ingestor:
         tags: list[str] | None = None,
         force: bool = False,
     ) -> IngestReport:
-        """Index one file whose bytes were already read and parsed (an upload)."""
+        """Index one original whose bytes were already read and parsed (an upload)."""
         check_collection(collection)
         self.index.cleanup(collection)
         report = IngestReport()
         prepared = self.prepare(
-            path, collection, tags, data=data, loaded=loaded, source=source, force=force
+            Path(source),
+            collection,
+            tags,
+            data=data,
+            loaded=loaded,
+            source=source,
+            locator=locator,
+            force=force,
         )
         if prepared is None:
             report.unchanged += 1
@@ -364,15 +371,18 @@ class Ingestor:
 
     def prune(self, collection: str) -> int:
         deleted = 0
-        for rec in self.index.docs.records(collection):
-            if rec.path and not Path(rec.path).exists():
+        for rec in self.index.documents(collection):
+            if rec.path and not self.index.is_upload(rec) and not Path(rec.path).exists():
                 self.index.delete(collection, rec.document_id)
                 deleted += 1
         return deleted
 
 
-def _document_date(declared: str | None, path: Path) -> float:
-    """The date the loader found in the document, else the file's modification time."""
+def _document_date(declared: str | None, path: Path | None) -> float:
+    """The date the loader found in the document, else the file's modification time.
+
+    An upload has no file of the user's: its date is the time it arrived.
+    """
     if declared:
         try:
             parsed = parse_date(declared)
@@ -380,4 +390,4 @@ def _document_date(declared: str | None, path: Path) -> float:
             parsed = None
         if parsed is not None:
             return parsed
-    return path.stat().st_mtime
+    return path.stat().st_mtime if path is not None else time.time()

@@ -8,25 +8,22 @@ display name, and is stored under a key derived from that name without collision
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.cleaning import keep_spans
-from ingest.docstore import DocumentRecord, process_alive
 from ingest.index import Index, check_collection
 from ingest.loaders import LoadedDocument, UnsupportedFileError, check_size, loader_for
-from ingest.pipeline import Ingestor, document_id_for
+from ingest.pipeline import Ingestor, document_id_of
+from ingest.storage import DocumentRecord
 
 MAX_NAME_CHARS = 255
 _MAX_KEY_BYTES = 200
 _MAX_SUFFIX_CHARS = 16
 _KEY_CHAR = re.compile(r"[A-Za-z0-9._ -]")
-TEMP_PREFIX = ".upload-"
 
 
 class DocumentExistsError(ValueError):
@@ -85,42 +82,47 @@ def safe_name(filename: str) -> str:
     return storage_key(display_name(filename))
 
 
+def check_upload(filename: str, size: int, *, max_bytes: int) -> str:
+    """The upload's display name, once its type and size are known to be acceptable."""
+    name = display_name(filename)
+    loader_for(name)  # an unsupported type is a 415 before any size check or parsing
+    check_size(name, size, max_bytes=max_bytes)
+    return name
+
+
 def store_upload(
     *,
     data: bytes,
     filename: str,
     collection: str,
     ingestor: Ingestor,
-    uploads_dir: Path,
     tags: list[str] | None = None,
     replace: bool = False,
     document_id: str | None = None,
     parse: Callable[[bytes, str], LoadedDocument] | None = None,
 ) -> UploadResult:
-    """Parse once, then write the file and index it while holding the document's lease.
+    """Parse once, then store the original and index it while holding the document's lease.
 
-    The lease makes concurrent uploads of one name take turns, so the stored file, the
+    The lease makes concurrent uploads of one name take turns, so the stored original, the
     vectors and the keyword rows always come from the same upload. Replacing a document
     needs `replace` or its `document_id`; otherwise DocumentExistsError (409).
     """
     check_collection(collection)
-    name = display_name(filename)
-    loader_for(name)  # an unsupported type is a 415 before any size check or parsing
-    check_size(name, len(data), max_bytes=ingestor.max_file_bytes)
+    name = check_upload(filename, len(data), max_bytes=ingestor.max_file_bytes)
     loaded = (parse or ingestor.parse)(data, name)
     if not keep_spans(loaded.text):
         raise UnsupportedFileError(f"{name}: no text content to index")
-    folder = uploads_dir / collection
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / storage_key(name)
-    doc_id = document_id_for(target)
+    index = ingestor.index
+    key = storage_key(name)
+    locator = index.blobs.locator(collection, key)
+    doc_id = document_id_of(locator)
     if document_id is not None and document_id != doc_id:
         raise UnsupportedFileError(
             f"document_id {document_id!r} is not the document named {name!r} ({doc_id}); "
             "upload under the same file name to replace a document"
         )
-    with ingestor.index.writing(collection, doc_id):
-        existing = ingestor.index.docs.get(collection, doc_id)
+    with index.writing(collection, doc_id):
+        existing = index.get(collection, doc_id)
         same_bytes = existing is not None and (
             existing.content_hash == hashlib.sha256(data).hexdigest()
         )
@@ -130,11 +132,11 @@ def store_upload(
                 "add ?replace=true (or ?document_id=...) to replace it",
                 doc_id,
             )
-        _write_file(folder, target, data)
+        index.blobs.put(collection, key, data)
         report = ingestor.ingest_one(
-            target, collection=collection, data=data, loaded=loaded, source=name, tags=tags
+            locator, collection=collection, data=data, loaded=loaded, source=name, tags=tags
         )
-        record = ingestor.index.docs.get(collection, doc_id)
+        record = index.get(collection, doc_id)
     status = "added" if report.added else "updated" if report.updated else "unchanged"
     return UploadResult(
         document_id=doc_id,
@@ -144,67 +146,40 @@ def store_upload(
     )
 
 
-def _write_file(folder: Path, target: Path, data: bytes) -> None:
-    """Write beside the target, then rename: a reader sees the old file or the new one."""
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{os.getpid()}-")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+def orphaned_blobs(index: Index) -> list[tuple[str, str]]:
+    """(collection, locator) of stored originals no live document owns or is writing.
 
-
-def orphaned_files(index: Index, uploads_dir: Path) -> list[Path]:
-    """Uploaded files no live document owns, and no live writer is writing.
-
-    A process killed during an upload leaves one of these: its half-written temporary
-    file, or a stored file whose document never went live.
+    A process killed during an upload leaves one of these: an original whose document
+    never went live.
     """
-    found: list[Path] = []
-    if not uploads_dir.is_dir():
-        return found
-    for folder in sorted(p for p in uploads_dir.iterdir() if p.is_dir()):
-        for path in sorted(folder.iterdir()):
-            if path.name.startswith(TEMP_PREFIX):
-                pid = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-                if not (pid.isdigit() and process_alive(int(pid))):
-                    found.append(path)
-                continue
-            doc_id = document_id_for(path)
-            record = index.docs.get(folder.name, doc_id)
-            if (record is None or record.version is None) and not index.docs.is_leased(
-                folder.name, doc_id
-            ):
-                found.append(path)
+    found: list[tuple[str, str]] = []
+    for collection, locator in index.blobs.entries():
+        doc_id = document_id_of(locator)
+        record = index.get(collection, doc_id)
+        if (record is None or record.version is None) and not index.is_leased(collection, doc_id):
+            found.append((collection, locator))
     return found
 
 
-def remove_orphaned_files(index: Index, uploads_dir: Path) -> int:
-    """Delete what `orphaned_files` finds; returns how many."""
-    orphans = orphaned_files(index, uploads_dir)
-    for path in orphans:
-        path.unlink(missing_ok=True)
-    return len(orphans)
+def remove_orphaned_blobs(index: Index) -> int:
+    """Delete half-written originals and what `orphaned_blobs` finds; returns how many."""
+    removed = index.blobs.recover()
+    orphans = orphaned_blobs(index)
+    for _, locator in orphans:
+        index.blobs.delete(locator)
+    return removed + len(orphans)
 
 
-def is_upload(record: DocumentRecord, uploads_dir: Path) -> bool:
-    return bool(record.path) and uploads_dir.resolve() in Path(str(record.path)).resolve().parents
-
-
-def delete_document(
-    *, index: Index, collection: str, document_id: str, uploads_dir: Path
-) -> DocumentRecord | None:
+def delete_document(*, index: Index, collection: str, document_id: str) -> DocumentRecord | None:
     """Delete a document and its chunks; None when it is not there.
 
-    An uploaded file exists only as a copy in the data dir, so it goes too, under the same
+    An uploaded original exists only in the blob store, so it goes too, under the same
     lease as the index rows; a file ingested from the user's own folders is never touched.
     """
     with index.writing(check_collection(collection), document_id):
-        record = index.docs.get(collection, document_id)
+        record = index.get(collection, document_id)
         if record is None or record.version is None or not index.delete(collection, document_id):
             return None
-        if is_upload(record, uploads_dir):
-            Path(str(record.path)).unlink(missing_ok=True)
+        if index.is_upload(record):
+            index.blobs.delete(str(record.path))
     return record

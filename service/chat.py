@@ -7,14 +7,14 @@ import uuid
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
-from ingest.filters import SearchFilters
 from ingest.index import Index, check_collection
 from ingest.loaders import metadata_at
+from ingest.storage import ConversationStore, Turn
+from ingest.storage.filters import SearchFilters
 from service.answering.base import Answer, Answerer
 from service.condense import Condenser
-from service.conversations import ConversationStore
 from service.errors import BadRequestError, NotFoundError
-from service.retrieval import Retriever
+from service.retrieval.retriever import Retriever
 from service.schemas import ChatResponse, Citation, Message
 
 
@@ -73,7 +73,10 @@ class ChatService:
         self.require_collection(collection)
         history = list(messages[:-1])
         if conversation_id and len(messages) == 1:
-            history = self.conversations.history(conversation_id)
+            history = [
+                Message(role=t.role, content=t.content)  # type: ignore[arg-type]
+                for t in self.conversations.history(conversation_id)
+            ]
         standalone = self.condenser.condense(history, question)
         retrieved = self.retriever.retrieve(
             standalone, collection=collection, top_k=top_k, filters=filters
@@ -96,10 +99,7 @@ class ChatService:
         cid = conversation_id or uuid.uuid4().hex
         self.conversations.append(
             cid,
-            [
-                Message(role="user", content=question),
-                Message(role="assistant", content=answer.text),
-            ],
+            [Turn(role="user", content=question), Turn(role="assistant", content=answer.text)],
         )
         timings = {
             "retrieve": round((t1 - t0) * 1000, 2),

@@ -9,9 +9,12 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ingest.storage.errors import StorageError
 from service.cli_common import CollectionOpt, err, fail, opened, out, setup
+from service.cli_db import db_app
 from service.cli_doctor import doctor
 from service.cli_documents import documents_app
+from service.cli_worker import worker
 from service.schemas import Message
 
 app = typer.Typer(
@@ -20,6 +23,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(documents_app, name="documents")
+app.add_typer(db_app, name="db")
+app.command("worker")(worker)
 app.command("doctor")(doctor)
 
 
@@ -109,8 +114,9 @@ def serve(
     comps = setup()
     server = comps.settings.server
     try:
+        _ = comps.storage  # a database that is down or behind its migrations stops us here
         app = create_app(components=comps)
-    except ValueError as exc:  # a setting create_app checks (API keys, origins, rates)
+    except (ValueError, StorageError) as exc:  # and settings create_app checks (keys, rates)
         comps.close()
         raise fail(str(exc)) from None
     run_server(

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
+from ingest.storage.errors import StorageError
 from service.components import Components
 from service.errors import RagchatError
 from service.settings import Settings
@@ -54,7 +55,7 @@ def opened(*, quiet: bool = True) -> Iterator[Components]:
     comps = setup(quiet=quiet)
     try:
         yield comps
-    except (RagchatError, ValueError) as exc:
+    except (RagchatError, StorageError, ValueError) as exc:
         raise fail(str(exc)) from exc
     finally:
         comps.close()

@@ -24,9 +24,8 @@ def doctor(
     Exits 1 when problems remain (after --fix, those it could not repair).
     """
     with opened() as comps:
-        uploads = comps.settings.data_dir / "uploads"
         names = [collection] if collection else None
-        problems = diagnose(comps.index, uploads, names)
+        problems = diagnose(comps.index, names)
         left = problems
         if fix and problems:
             progress = Progress(
@@ -34,8 +33,8 @@ def doctor(
             )
             with progress:
                 task = progress.add_task("documents", total=len({p.document_id for p in problems}))
-                repair(comps.ingestor, uploads, problems, lambda: progress.advance(task))
-            left = diagnose(comps.index, uploads, names)
+                repair(comps.ingestor, problems, lambda: progress.advance(task))
+            left = diagnose(comps.index, names)
     if as_json:
         report = {
             "problems": [p.as_dict() for p in problems],

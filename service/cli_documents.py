@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ingest.docstore import DocumentRecord
 from ingest.index import check_collection
+from ingest.storage import DocumentRecord
 from ingest.uploads import delete_document
 from service.cli_common import CollectionOpt, fail, opened, out
 
@@ -53,7 +53,7 @@ def documents_show(
     """Show a document's metadata and the extracted text that citations point into."""
     with opened() as comps:
         name = collection or comps.settings.collection
-        record = comps.index.docs.get(check_collection(name), document_id)
+        record = comps.index.get(check_collection(name), document_id)
         text = comps.index.document_text(name, document_id)
     if record is None or text is None:
         raise fail(f"no document {document_id!r} in collection {name!r}", code=1)
@@ -89,11 +89,8 @@ def documents_delete(
     missing: list[str] = []
     with opened() as comps:
         name = collection or comps.settings.collection
-        uploads = comps.settings.data_dir / "uploads"
         for d in document_ids:
-            gone = delete_document(
-                index=comps.index, collection=name, document_id=d, uploads_dir=uploads
-            )
+            gone = delete_document(index=comps.index, collection=name, document_id=d)
             if gone is None:
                 missing.append(d)
     out.print(f"deleted {len(document_ids) - len(missing)} documents")

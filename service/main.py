@@ -21,7 +21,16 @@ from service.api.limits import BodyLimitMiddleware
 from service.api.observe import MetricsMiddleware, RouteLabels
 from service.api.origins import CrossSiteMiddleware, allowed_origins
 from service.api.ratelimit import RateGuard, RateLimitMiddleware
-from service.api.routes import chat, documents, health, metrics, openai_compat, page, search
+from service.api.routes import (
+    chat,
+    documents,
+    health,
+    jobs,
+    metrics,
+    openai_compat,
+    page,
+    search,
+)
 from service.api.shutdown import Shutdown, ShutdownMiddleware
 from service.components import Components
 from service.metrics import Metrics
@@ -59,7 +68,11 @@ def create_app(
         await run_in_threadpool(comps.recover)
         await run_in_threadpool(comps.warm_up)
         await run_in_threadpool(comps.parser.warm_up)  # the first upload starts no process
+        if comps.runs_jobs():
+            comps.job_runner.start()
         yield
+        if comps.runs_jobs():
+            await run_in_threadpool(comps.job_runner.stop)
         if components is None:
             comps.close()
 
@@ -84,7 +97,8 @@ def create_app(
     # request is read, and it is refused whether keys are set or not.
     app.add_middleware(CrossSiteMiddleware, allowed=allowed)
     errors.install(app)
-    routers = [m.router for m in (health, metrics, chat, search, openai_compat, documents, page)]
+    modules = (health, metrics, chat, search, openai_compat, documents, jobs, page)
+    routers = [m.router for m in modules]
     for router in routers:
         app.include_router(router, responses=V1_RESPONSES if router.prefix == "/v1" else None)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")

@@ -69,6 +69,11 @@ class Metrics:
             "documents deleted through DELETE /v1/documents/{document_id}",
             registry=r,
         )
+        self.jobs = Counter(
+            "ragchat_jobs_queued",
+            "ingestion jobs queued through POST /v1/ingest or POST /v1/documents?wait=false",
+            registry=r,
+        )
         # Known label values start at 0, so rates and alerts see them before the first event.
         for outcome in OUTCOMES:
             self.answers.labels(outcome)
@@ -109,6 +114,9 @@ class Metrics:
 
     def document_deleted(self) -> None:
         self.deleted.inc()
+
+    def job_queued(self) -> None:
+        self.jobs.inc()
 
     def render(self, accept: str | None) -> tuple[bytes, str]:
         """The text format, or OpenMetrics when the scraper asks for it."""

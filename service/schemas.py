@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ingest.filters import SearchFilters, parse_date
+from ingest.storage.filters import SearchFilters, parse_date
 
 
 class Citation(BaseModel):
@@ -174,3 +174,43 @@ class UploadResponse(BaseModel):
     source: str
     status: Literal["added", "updated", "unchanged"]
     chunks: int
+
+
+class JobFileError(BaseModel):
+    type: str
+    message: str
+    document_id: str | None = None
+
+
+class JobFileResult(BaseModel):
+    filename: str
+    status: Literal["added", "updated", "unchanged", "failed"]
+    document_id: str | None = None
+    source: str | None = None
+    chunks: int | None = None
+    error: JobFileError | None = None
+
+
+class JobProgress(BaseModel):
+    done: int = Field(description="files finished, indexed or failed")
+    total: int
+    failed: int
+
+
+class JobResponse(BaseModel):
+    """An ingestion job: poll `GET /v1/jobs/{id}` until `state` is succeeded or failed."""
+
+    id: str
+    kind: str
+    collection: str
+    state: Literal["queued", "running", "succeeded", "failed"]
+    progress: JobProgress
+    results: list[JobFileResult]
+    error: str | None = Field(None, description="why the whole job failed")
+    attempts: int
+    created_at: float
+    updated_at: float
+
+
+class JobList(BaseModel):
+    jobs: list[JobResponse]

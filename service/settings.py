@@ -14,7 +14,7 @@ from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.loaders.base import ParseLimits
-from ingest.search import SearchOptions
+from service.retrieval.hits import SearchOptions
 
 
 class IngestSettings(BaseModel):
@@ -179,6 +179,24 @@ class ServerSettings(BaseModel):
     )
 
 
+class JobSettings(BaseModel):
+    """Ingestion jobs (`?wait=false` uploads and `POST /v1/ingest`)."""
+
+    run_in_server: Literal["auto", "true", "false"] = Field(
+        "auto",
+        description="run jobs in the `ragchat serve` process: auto = on SQLite only (on "
+        "PostgreSQL, `ragchat worker` processes run them)",
+    )
+    visibility_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="a job whose worker stops heartbeating for this long is taken by another",
+    )
+    max_attempts: int = Field(3, ge=1, description="claims before a job that never ends fails")
+    max_files: int = Field(100, ge=1, description="files in one POST /v1/ingest")
+    poll_seconds: float = Field(0.5, gt=0, description="how often an idle worker looks for jobs")
+
+
 class RateLimitSettings(BaseModel):
     """Requests to /v1, in `limits` notation (600/minute, 10/second;600/hour); 0 = no limit."""
 
@@ -209,6 +227,14 @@ class Settings(BaseSettings):
     chroma_headers: dict[str, SecretStr] = Field(
         default_factory=dict, description="extra HTTP headers for the Chroma server, e.g. auth"
     )
+    database_url: SecretStr | None = Field(
+        None,
+        description="postgresql://user:password@host:port/db moves documents, keyword index, "
+        "conversations, uploads and jobs to PostgreSQL; empty = SQLite in the data dir",
+    )
+    database_pool_size: int = Field(
+        10, ge=1, le=200, description="connections each process keeps open to PostgreSQL"
+    )
     collection: str = "default"
     llm: str = Field("auto", description="answerer: auto | extractive | openai | llamacpp")
     openai_api_key: SecretStr | None = Field(
@@ -238,6 +264,10 @@ class Settings(BaseSettings):
     verify: VerifySettings = VerifySettings()
     server: ServerSettings = ServerSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    jobs: JobSettings = JobSettings()
+
+    def database(self) -> str:
+        return self.database_url.get_secret_value() if self.database_url else ""
 
 
 @lru_cache

@@ -185,5 +185,8 @@ CHROMA = ChromaTarget()
 
 
 def ragchat_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """os.environ for a `ragchat` subprocess on `data_dir`, pointed at the suite's Chroma."""
-    return {**CHROMA.env(data_dir), **extra}
+    """os.environ for a `ragchat` subprocess on `data_dir`: the suite's Chroma and database."""
+    from tests.postgres_server import DATABASE, DATABASE_VARS
+
+    env = {k: v for k, v in CHROMA.env(data_dir).items() if k not in DATABASE_VARS}
+    return {**env, **DATABASE.env(data_dir), **extra}

@@ -16,10 +16,11 @@ import httpx
 import pytest
 
 from ingest.embeddings import SentenceTransformerEmbedder
-from service.components import Components
+from service.components import Components, Overrides
 from service.schemas import ChatResponse
 from service.settings import Settings
 from tests.chroma_server import CHROMA, ChromaTarget, ragchat_env, stop_process
+from tests.postgres_server import DATABASE
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -34,23 +35,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="embedded PersistentClient, or a real `chroma run` on loopback "
         "(default: $RAGCHAT_TEST_CHROMA or embedded)",
     )
+    parser.addoption(
+        "--database",
+        default=os.environ.get("RAGCHAT_TEST_DATABASE", "sqlite"),
+        choices=("sqlite", "postgres"),
+        help="SQLite files in each data dir, or a real PostgreSQL on loopback "
+        "(default: $RAGCHAT_TEST_DATABASE or sqlite)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     CHROMA.configure(config.getoption("--chroma"))
+    DATABASE.configure(config.getoption("--database"))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"chroma: {CHROMA.mode}"
+    return f"chroma: {CHROMA.mode}, database: {DATABASE.mode}"
 
 
 @pytest.fixture(scope="session", autouse=True)
 def chroma() -> Iterator[ChromaTarget]:
-    """The suite's Chroma; in server mode the `chroma run` started on first use stops here."""
+    """The suite's Chroma and database; servers started on first use stop here."""
     try:
         yield CHROMA
     finally:
         CHROMA.close()
+        DATABASE.close()
 
 
 @pytest.fixture(scope="session")
@@ -67,12 +77,18 @@ def make_components(
 ) -> Iterator[Callable[..., Components]]:
     made: list[Components] = []
 
-    def make(**overrides: object) -> Components:
+    def make(parts: Overrides | None = None, **overrides: object) -> Components:
+        """Components on the suite's backends; `parts` swaps parts, the rest are settings."""
         data = tmp_path / "data"
-        kwargs = {"data_dir": data, "api_keys": None, **CHROMA.settings(data), **overrides}
+        kwargs = {
+            "data_dir": data,
+            "api_keys": None,
+            **CHROMA.settings(data),
+            **DATABASE.settings(data),
+            **overrides,
+        }
         settings = Settings(_env_file=None, **kwargs)  # type: ignore[call-arg]
-        comps = Components(settings)
-        comps.__dict__["embedder"] = embedder
+        comps = Components(settings, parts or Overrides(embedder=embedder))
         made.append(comps)
         return comps
 

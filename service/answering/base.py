@@ -12,7 +12,7 @@ from service.schemas import Citation
 if TYPE_CHECKING:
     from ingest.embeddings import Embedder
     from ingest.index import Index
-    from service.retrieval import Retrieved
+    from service.retrieval.retriever import Retrieved
     from service.settings import Settings
 
 REFUSAL = "The indexed documents do not contain an answer to this question."

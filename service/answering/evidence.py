@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ingest.cleaning import Span
-from ingest.docstore import DocumentText
 from ingest.embeddings import Embedder, EmbeddingCache
-from ingest.index import ChunkHit, Index
+from ingest.index import Index
+from ingest.storage import DocumentText
 from service.answering.instructions import is_instruction
 from service.answering.scoring import (
     answer_type_match,
@@ -23,7 +23,8 @@ from service.answering.scoring import (
     lexical_overlap,
 )
 from service.answering.spans import field_value
-from service.retrieval import Retrieved
+from service.retrieval.hits import ChunkHit
+from service.retrieval.retriever import Retrieved
 from service.schemas import Citation
 from service.settings import AnswerSettings
 

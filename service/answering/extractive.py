@@ -9,7 +9,7 @@ from service.answering.base import Answer, Answerer, refusal, register
 from service.answering.conflicts import find_conflict, statement
 from service.answering.evidence import Evidence, EvidenceScorer, cite
 from service.answering.spans import answer_span
-from service.retrieval import Retrieved
+from service.retrieval.retriever import Retrieved
 from service.settings import AnswerSettings, Settings
 
 

@@ -15,7 +15,7 @@ from service.answering.evidence import Evidence, EvidenceScorer
 from service.answering.instructions import instruction_spans
 from service.answering.sources import build_sources
 from service.llm.base import ChatModel, LLMBadResponseError
-from service.retrieval import Retrieved
+from service.retrieval.retriever import Retrieved
 from service.settings import GenerationSettings
 from service.verification.verify import (
     MARKER,

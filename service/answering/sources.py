@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ingest.index import ChunkHit
 from ingest.tokenizer import count_tokens, get_encoding
 from service.answering.instructions import strip_instructions
+from service.retrieval.hits import ChunkHit
 
 MIN_TAIL_TOKENS = 48
 

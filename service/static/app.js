@@ -219,6 +219,58 @@ async function refreshDocs() {
   }
 }
 
+// Uploads go through POST /v1/ingest as a job; the panel follows its progress.
+async function ingest(files, replace) {
+  const form = new FormData();
+  for (const f of files) form.append("files", f);
+  const q = `collection=${encodeURIComponent(state.collection)}&wait=false${replace ? "&replace=true" : ""}`;
+  return api(`/v1/ingest?${q}`, { method: "POST", body: form });
+}
+
+function describeResult(r) {
+  if (r.status === "failed") return `${r.filename}: failed, ${r.error ? r.error.message : "unknown error"}.`;
+  return `${r.source || r.filename}: ${r.status}, ${r.chunks} chunks.`;
+}
+
+function renderJob(job) {
+  const list = $("job-list");
+  let li = document.getElementById(`job-${job.id}`);
+  if (!li) {
+    li = document.createElement("li");
+    li.id = `job-${job.id}`;
+    li.innerHTML = '<span class="name"></span><progress max="1" value="0"></progress>';
+    list.prepend(li);
+    while (list.children.length > 5) list.lastElementChild.remove();
+  }
+  const { done, total, failed } = job.progress;
+  li.dataset.state = job.state;
+  li.querySelector(".name").textContent =
+    `${done} of ${total} files · ${job.state}${failed ? ` · ${failed} failed` : ""}`;
+  const bar = li.querySelector("progress");
+  bar.max = Math.max(total, 1);
+  bar.value = done;
+  bar.setAttribute("aria-label", `Ingestion job: ${done} of ${total} files`);
+}
+
+async function follow(job) {
+  renderJob(job);
+  while (job.state === "queued" || job.state === "running") {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    job = await api(`/v1/jobs/${encodeURIComponent(job.id)}`);
+    renderJob(job);
+  }
+  return job;
+}
+
+async function refreshJobs() {
+  try {
+    const data = await api(`/v1/jobs?collection=${encodeURIComponent(state.collection)}&limit=5`);
+    $("job-list").replaceChildren();
+    for (const job of data.jobs.reverse()) renderJob(job);
+    for (const job of data.jobs) if (!["succeeded", "failed"].includes(job.state)) follow(job).then(refreshDocs);
+  } catch (_) { /* the documents list reports errors */ }
+}
+
 async function loadCollections() {
   const select = $("collection");
   let names = [];
@@ -234,7 +286,7 @@ function togglePanel(id, show) {
   panel.hidden = show === undefined ? !panel.hidden : !show;
   if (id === "docs") {
     $("docs-toggle").setAttribute("aria-expanded", String(!panel.hidden));
-    if (!panel.hidden) refreshDocs();
+    if (!panel.hidden) { refreshDocs(); refreshJobs(); }
   }
 }
 
@@ -245,7 +297,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     state.collection = e.target.value;
     localStorage.setItem("ragchat:collection", state.collection);
     load();
-    if (!$("docs").hidden) refreshDocs();
+    if (!$("docs").hidden) { refreshDocs(); refreshJobs(); }
   });
   $("ask").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -268,22 +320,20 @@ document.addEventListener("DOMContentLoaded", async () => {
   });
   $("upload").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const file = $("file").files[0];
-    if (!file) return;
-    const form = new FormData();
-    form.append("file", file);
-    $("docs-status").textContent = `Uploading ${file.name}…`;
-    const target = `/v1/documents?collection=${encodeURIComponent(state.collection)}`;
+    const files = [...$("file").files];
+    if (!files.length) return;
+    $("docs-status").textContent = `Uploading ${files.map((f) => f.name).join(", ")}…`;
     try {
-      let r;
-      try {
-        r = await api(target, { method: "POST", body: form });
-      } catch (err) {
-        // 409: a document of that name exists; replacing it is the user's call.
-        if (err.status !== 409 || !window.confirm(`${file.name} is already in this collection. Replace it?`)) throw err;
-        r = await api(`${target}&replace=true`, { method: "POST", body: form });
+      let job = await follow(await ingest(files, false));
+      // A name already in the collection: replacing it is the user's call.
+      const existing = job.results.filter((r) => r.error && r.error.type === "document_exists");
+      const names = existing.map((r) => r.filename);
+      if (existing.length && window.confirm(`${names.join(", ")} already in this collection. Replace?`)) {
+        const again = files.filter((f) => names.includes(f.name));
+        const replaced = await follow(await ingest(again, true));
+        job = { ...job, results: job.results.filter((r) => !names.includes(r.filename)).concat(replaced.results) };
       }
-      $("docs-status").textContent = `${r.source}: ${r.status}, ${r.chunks} chunks.`;
+      $("docs-status").textContent = job.results.map(describeResult).join(" ");
       $("file").value = "";
       state.docs.clear();
       await loadCollections();

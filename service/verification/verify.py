@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 
 from ingest.cleaning import Span
-from ingest.index import ChunkHit
 from ingest.sentences import sentence_spans
 from service.answering.scoring import terms
+from service.retrieval.hits import ChunkHit
 from service.schemas import Citation
 from service.verification.judge import Judge, Verdict
 

@@ -145,7 +145,6 @@ def test_documents_delete_removes_an_uploaded_copy_but_never_user_files(
         filename="minutes.txt",
         collection="default",
         ingestor=comps.ingestor,
-        uploads_dir=data / "uploads",
     )
     stored = data / "uploads" / "default" / "minutes.txt"
     assert stored.exists()

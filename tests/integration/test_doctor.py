@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.docstore import HOST
 from ingest.doctor import diagnose, repair
-from ingest.pipeline import document_id_for
+from ingest.pipeline import document_id_of
+from ingest.storage.files import FileBlobStore
+from ingest.storage.leases import HOST
 from ingest.uploads import store_upload
 from service.components import Components
 from tests.chroma_server import ragchat_env
@@ -29,13 +30,16 @@ def upload(comps: Components, name: str, text: str, **kwargs: object) -> str:
         filename=name,
         collection="default",
         ingestor=comps.ingestor,
-        uploads_dir=comps.uploads_dir,
         **kwargs,  # type: ignore[arg-type]
     ).document_id
 
 
 def kinds(comps: Components) -> set[str]:
-    return {p.kind for p in diagnose(comps.index, comps.uploads_dir)}
+    return {p.kind for p in diagnose(comps.index)}
+
+
+def stored(comps: Components) -> set[str]:
+    return {locator for _, locator in comps.index.blobs.entries()}
 
 
 def test_cleanup_leaves_a_live_writers_unfinished_chunks_alone(
@@ -63,8 +67,8 @@ def test_cleanup_leaves_a_live_writers_unfinished_chunks_alone(
     ingestor.ingest([article_dir], collection="default")
     go_on.set()
     writer.join(120)
-    doc_id = document_id_for(comps.uploads_dir / "default" / "quay.txt")
-    record = comps.index.docs.get("default", doc_id)
+    doc_id = document_id_of(comps.index.blobs.locator("default", "quay.txt"))
+    record = comps.index.get("default", doc_id)
     assert record is not None
     assert record.version
     assert sum(cid.startswith(f"{doc_id}:{record.version}:") for cid in chroma_ids(comps)) == (
@@ -77,7 +81,7 @@ def test_a_dead_writers_lease_is_taken_over_and_a_live_ones_is_not(
     article_components: Components,
 ) -> None:
     comps = article_components
-    docs = comps.index.docs
+    docs = comps.index.store
     [record] = comps.index.documents("default")
     doc = record.document_id
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -115,11 +119,10 @@ def test_doctor_finds_and_repairs_lost_vectors_stale_vectors_and_files(
         texts=["stale"],
         metadatas=[{"document_id": kept, "version": "oldversion"}],
     )
-    (comps.uploads_dir / "default" / "changed.txt").write_text("Rewritten behind our back.\n")
-    orphan = comps.uploads_dir / "default" / "orphan.txt"
-    orphan.write_text("Nobody owns this file.\n")
-    problems = diagnose(comps.index, comps.uploads_dir)
-    found = {(p.kind, p.document_id or Path(p.detail).name) for p in problems}
+    comps.index.blobs.put("default", "changed.txt", b"Rewritten behind our back.\n")
+    orphan = comps.index.blobs.put("default", "orphan.txt", b"Nobody owns this file.\n")
+    problems = diagnose(comps.index)
+    found = {(p.kind, p.document_id or p.source) for p in problems}
     assert found == {
         ("missing_vectors", lost),
         ("stale_vectors", kept),
@@ -127,16 +130,16 @@ def test_doctor_finds_and_repairs_lost_vectors_stale_vectors_and_files(
         ("orphan_file", "orphan.txt"),
     }
     assert comps.consistency.count() == 4
-    left = repair(comps.ingestor, comps.uploads_dir, diagnose(comps.index, comps.uploads_dir))
+    left = repair(comps.ingestor, diagnose(comps.index))
     assert left == []
     assert kinds(comps) == set()
-    assert not orphan.exists()
+    assert orphan not in stored(comps)
     text = comps.index.document_text("default", changed)
     assert text is not None
     assert text.text == "Rewritten behind our back.\n"
 
 
-def test_doctor_cli_reports_then_fixes(tmp_path: Path) -> None:
+def test_doctor_cli_reports_then_fixes(tmp_path: Path, make_components: object) -> None:
     env = ragchat_env(tmp_path / "data")
     run = lambda *args: subprocess.run(  # noqa: E731
         [sys.executable, "-m", "service.cli", *args],
@@ -149,16 +152,16 @@ def test_doctor_cli_reports_then_fixes(tmp_path: Path) -> None:
     clean = run("doctor", "--json")
     assert clean.returncode == 0, clean.stderr
     assert json.loads(clean.stdout)["problems"] == []
-    upload_dir = Path(env["RAGCHAT_DATA_DIR"]) / "uploads" / "default"
-    upload_dir.mkdir(parents=True)
-    (upload_dir / "left-behind.txt").write_text("A file a killed upload left.\n")
+    # What a killed upload leaves: an original whose document never went live.
+    same = make_components(data_dir=Path(env["RAGCHAT_DATA_DIR"]))  # type: ignore[operator]
+    left_behind = same.index.blobs.put("default", "left-behind.txt", b"A killed upload.\n")
     sick = run("doctor")
     assert sick.returncode == 1
     assert "orphan_file" in sick.stdout
     fixed = run("doctor", "--fix", "--json")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert json.loads(fixed.stdout)["remaining"] == []
-    assert not (upload_dir / "left-behind.txt").exists()
+    assert left_behind not in stored(same)
 
 
 @pytest.mark.parametrize("replace", [False, True])
@@ -179,19 +182,22 @@ def test_replacing_by_upload_needs_consent(make_components: object, replace: boo
 def test_start_up_removes_what_a_killed_upload_left(make_components: object) -> None:
     comps: Components = make_components()  # type: ignore[operator]
     kept = upload(comps, "kept.txt", NOTE)
-    folder = comps.uploads_dir / "default"
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    half_written = folder / f".upload-{dead.pid}-abc123"
-    half_written.write_bytes(b"partial")
-    never_indexed = folder / "killed.txt"
-    never_indexed.write_text("The upload was killed before its document went live.\n")
-    in_flight = folder / f".upload-{os.getpid()}-def456"  # a live process's temp file
-    in_flight.write_bytes(b"still coming")
+    blobs = comps.index.blobs
+    never_indexed = blobs.put("default", "killed.txt", b"Killed before it went live.\n")
+    temp_files: list[Path] = []
+    if isinstance(blobs, FileBlobStore):  # a blob in a database is written in one transaction
+        folder = blobs.root / "default"
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        temp_files = [folder / f".upload-{dead.pid}-abc123", folder / f".upload-{os.getpid()}-d"]
+        for path in temp_files:
+            path.write_bytes(b"partial")
     comps.recover()
-    assert not half_written.exists()
-    assert not never_indexed.exists()
-    assert in_flight.exists()
-    record = comps.index.docs.get("default", kept)
+    assert never_indexed not in stored(comps)
+    if temp_files:
+        half_written, in_flight = temp_files  # a dead writer's file, and a live one's
+        assert not half_written.exists()
+        assert in_flight.exists()
+    record = comps.index.get("default", kept)
     assert record is not None
-    assert Path(str(record.path)).exists()
+    assert record.path in stored(comps)

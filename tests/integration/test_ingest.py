@@ -7,7 +7,7 @@ import pytest
 
 from ingest.embeddings import Embedder
 from ingest.pipeline import document_id_for
-from service.components import Components
+from service.components import Components, Overrides
 from service.errors import NotFoundError
 from service.schemas import Message
 from tests.conftest import ARTICLE
@@ -80,7 +80,7 @@ def test_crash_mid_write_leaves_old_version_live_then_cleans_up(
     def die(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt("killed between writing chunks and switching versions")
 
-    monkeypatch.setattr(comps.index.docs, "commit_version", die)
+    monkeypatch.setattr(comps.index.store, "commit_version", die)
     with pytest.raises(KeyboardInterrupt):
         comps.ingestor.ingest([article_dir], collection="default")
     monkeypatch.undo()
@@ -194,11 +194,10 @@ class CountingEmbedder(Embedder):
 
 
 def test_sentence_vectors_are_stored_at_ingest_and_answering_embeds_only_the_question(
-    make_components: Callable[..., Components], article_dir: Path
+    make_components: Callable[..., Components], article_dir: Path, embedder: Embedder
 ) -> None:
-    comps = make_components()
-    counting = CountingEmbedder(comps.embedder)
-    comps.__dict__["embedder"] = counting
+    counting = CountingEmbedder(embedder)
+    comps = make_components(Overrides(embedder=counting))
     comps.ingestor.ingest([article_dir], collection="default")
     [doc] = comps.index.documents("default")
     stored = comps.index.document_text("default", doc.document_id)

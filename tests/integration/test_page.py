@@ -121,6 +121,31 @@ def test_documents_panel_lists_uploads_and_deletes(page: Page, tmp_path: Path) -
     expect(page.locator("#doc-list")).not_to_contain_text("harbour-notes.md")
 
 
+def test_documents_panel_follows_an_ingestion_job_and_asks_before_replacing(
+    page: Page, tmp_path: Path
+) -> None:
+    page.click("#docs-toggle")
+    notes = [tmp_path / "tide-table.md", tmp_path / "pier-notes.txt"]
+    notes[0].write_text("# Tides\n\nHigh tide at Vardø is at 06:40 on Mondays.\n")
+    notes[1].write_text("The pier was rebuilt by Hammerfest Marine in 2019.\n")
+    page.set_input_files("#file", [str(n) for n in notes])
+    page.click("#upload button[type=submit]")
+    job = page.locator("#job-list li").first
+    expect(job).to_contain_text("2 of 2 files · succeeded")
+    assert job.locator("progress").evaluate("(p) => [p.value, p.max]") == [2, 2]
+    expect(page.locator("#docs-status")).to_contain_text("tide-table.md: added")
+    expect(page.locator("#docs-status")).to_contain_text("pier-notes.txt: added")
+    expect(page.locator("#doc-list")).to_contain_text("pier-notes.txt")
+    # The same name again: the page asks, and replaces only when the user agrees.
+    notes[1].write_text("The pier was rebuilt by Tromsø Marine in 2020.\n")
+    page.set_input_files("#file", str(notes[1]))
+    page.once("dialog", lambda d: d.accept())
+    page.click("#upload button[type=submit]")
+    expect(page.locator("#docs-status")).to_contain_text("pier-notes.txt: updated")
+    ask(page, "Who rebuilt the pier?")
+    expect(page.locator(".msg.assistant").last).to_contain_text("Tromsø Marine")
+
+
 def test_page_asks_for_the_api_key_and_keeps_it_for_the_tab(
     browser: Browser, served_article_with_key: str
 ) -> None:

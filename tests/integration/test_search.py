@@ -234,7 +234,7 @@ def test_document_title_gives_body_chunks_their_subject(
     assert body_hits(titled, "keyword"), "the body chunk matches Hampshire through its title"
     untitled = make_components(ingest=IngestSettings(title_context=False), data_dir=tmp_path / "u")
     untitled.ingestor.ingest([folder], collection="default")
-    keyword = untitled.index.docs.keyword_search(
+    keyword = untitled.index.store.keyword_search(
         "default", "Hampshire", limit=10, document_ids=None
     )
     assert all("released" not in chunk.text for chunk, _ in keyword)

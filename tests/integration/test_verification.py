@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from service.answering.generative import GenerativeAnswerer
+from service.chat import ChatService
 from service.components import Components
 from service.schemas import ChatResponse, Message
 from service.verification.judge import EmbeddingJudge
@@ -13,15 +14,20 @@ QUESTION = "Who signed the joint statement?"
 
 
 def answer_with(comps: Components, reply: str) -> ChatResponse:
-    """Swap in a model that says `reply`; everything else is the real pipeline."""
-    comps.__dict__["answerer"] = GenerativeAnswerer(
-        model=ScriptedModel(reply),
+    """A model that says `reply`; everything else is the real pipeline."""
+    chat = ChatService(
+        retriever=comps.retriever,
+        answerer=GenerativeAnswerer(
+            model=ScriptedModel(reply),
+            index=comps.index,
+            verifier=Verifier(EmbeddingJudge(comps.embedder, comps.settings.verify)),
+            settings=comps.settings.generation,
+        ),
         index=comps.index,
-        verifier=Verifier(EmbeddingJudge(comps.embedder, comps.settings.verify)),
-        settings=comps.settings.generation,
+        condenser=comps.condenser,
+        conversations=comps.conversations,
     )
-    comps.__dict__.pop("chat", None)
-    return comps.chat.chat(messages=[Message(role="user", content=QUESTION)], collection="default")
+    return chat.chat(messages=[Message(role="user", content=QUESTION)], collection="default")
 
 
 def test_correct_citation_is_verified_with_the_exact_sentence(

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from ingest.cleaning import Span
-from ingest.search import ChunkHit
 from service.answering.answerability import (
     FEATURES,
     AnswerabilityGate,
@@ -12,6 +11,7 @@ from service.answering.answerability import (
     question_terms,
 )
 from service.answering.evidence import Candidate, Evidence
+from service.retrieval.hits import ChunkHit
 
 
 def evidence(question: str, sentences: list[str], scores: list[float]) -> Evidence:

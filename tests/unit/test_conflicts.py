@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 
 from ingest.cleaning import Span
-from ingest.search import ChunkHit
 from service.answering.conflicts import disclose, find_conflict, statement
 from service.answering.evidence import Candidate, Evidence, cite
 from service.answering.instructions import instruction_score, is_instruction, strip_instructions
 from service.answering.values import same_date, same_number, same_people, same_value
+from service.retrieval.hits import ChunkHit
 
 ARTICLE = (
     "Following their June 24 call, the three countries issued the joint statement below.",

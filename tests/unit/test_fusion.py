@@ -6,11 +6,14 @@ import sqlite3
 
 import pytest
 
-from ingest import chunkstore
-from ingest.chunkstore import StoredChunk, match_expression
-from ingest.filters import InvalidFilterError, SearchFilters, parse_date
-from ingest.fusion import boost_by_group, convex, rrf, select_diverse
-from ingest.search import _merge
+from ingest.storage import StoredChunk
+from ingest.storage.filters import InvalidFilterError, SearchFilters, parse_date
+from ingest.storage.sqlite import chunks as chunkstore
+from ingest.storage.sqlite.chunks import match_expression
+from ingest.storage.sqlite.filters import compile_filters
+from ingest.storage.sqlite.migrations import migrate
+from service.retrieval.fusion import boost_by_group, convex, rrf, select_diverse
+from service.retrieval.hybrid import _merge
 
 
 def test_rrf_rewards_agreement_between_rankings() -> None:
@@ -74,8 +77,8 @@ def test_match_expression_quotes_words_and_drops_stopwords() -> None:
 
 
 def test_keyword_search_finds_stems_and_honours_document_filter() -> None:
-    conn = sqlite3.connect(":memory:")
-    conn.executescript(chunkstore.SCHEMA)
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(conn)
     chunks = [
         StoredChunk("d1:v:0", "d1", 0, 0, 30, "The signatories were three officials."),
         StoredChunk("d2:v:0", "d2", 0, 0, 20, "Weather is sunny today."),
@@ -110,7 +113,8 @@ def test_parse_date_covers_whole_day_at_the_end() -> None:
 
 def test_filters_build_sql_with_any_of_semantics() -> None:
     assert SearchFilters().is_empty()
-    where, args = SearchFilters(sources=["a.txt", "b.txt"], tags=["x"], date_from=1.0).sql()
+    filters = SearchFilters(sources=["a.txt", "b.txt"], tags=["x"], date_from=1.0)
+    where, args = compile_filters(filters)
     assert "source IN (?,?)" in where
     assert "json_each" in where
     assert "doc_date >= ?" in where

@@ -1,7 +1,7 @@
-from ingest.index import ChunkHit
 from ingest.tokenizer import count_tokens
 from prompts import load
 from service.answering.sources import build_sources
+from service.retrieval.hits import ChunkHit
 
 
 def hit(i: int, words: int) -> ChunkHit:

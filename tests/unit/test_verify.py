@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from ingest.cleaning import keep_spans
-from ingest.index import ChunkHit
 from ingest.sentences import sentence_spans
+from service.retrieval.hits import ChunkHit
 from service.verification.verify import Source, Verifier, windows_of
 from tests.fakes import LexicalJudge
 

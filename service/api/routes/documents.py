@@ -3,19 +3,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, UploadFile, status
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from ingest.docstore import DocumentRecord
 from ingest.index import check_collection
+from ingest.storage import DocumentRecord
+from ingest.uploads import check_upload, store_upload
 from ingest.uploads import delete_document as delete_stored_document
-from ingest.uploads import store_upload
 from service.api.deps import ComponentsDep, MetricsDep, ReadAccess, SettingsDep, WriteAccess
+from service.api.routes.jobs import accepted
 from service.errors import NotFoundError
 from service.schemas import (
     DocumentDetail,
     DocumentInfo,
     DocumentList,
     ErrorResponse,
+    JobResponse,
     UploadResponse,
 )
 
@@ -64,7 +67,7 @@ def get_document(
     collection: str | None = CollectionQuery,
 ) -> DocumentDetail:
     name = check_collection(access.collection(collection))
-    record = components.index.docs.get(name, document_id)
+    record = components.index.get(name, document_id)
     text = components.index.document_text(name, document_id)
     if record is None or text is None:
         raise NotFoundError(f"no document {document_id!r} in collection {name!r}")
@@ -78,6 +81,7 @@ def get_document(
     responses={
         **REFUSALS,
         409: {"model": ErrorResponse, "description": "a document of that name exists"},
+        202: {"model": JobResponse, "description": "queued (`?wait=false`); poll Location"},
         413: {"model": ErrorResponse},
         415: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
@@ -100,17 +104,29 @@ async def upload_document(
     document_id: Annotated[
         str | None, Query(description="replace this document (it must have the same name)")
     ] = None,
-) -> UploadResponse:
+    wait: Annotated[
+        bool, Query(description="false: answer 202 with a job at once, and index later")
+    ] = True,
+) -> UploadResponse | JSONResponse:
     name = access.collection(collection)
     data = await file.read(settings.ingest.max_file_bytes + 1)
     tag_list = [t.strip() for field in tags or [] for t in field.split(",") if t.strip()]
+    if not wait:
+        filename = file.filename or ""
+        # A wrong type or size is refused now, as with wait=true; parsing happens in the job.
+        check_upload(filename, len(data), max_bytes=settings.ingest.max_file_bytes)
+        options = {"tags": tag_list or None, "replace": replace, "document_id": document_id}
+        job = await run_in_threadpool(
+            components.enqueue_uploads, collection=name, uploads=[(filename, data, options)]
+        )
+        metrics.job_queued()
+        return accepted(job)
     result = await run_in_threadpool(
         store_upload,
         data=data,
         filename=file.filename or "",
         collection=name,
         ingestor=components.ingestor,
-        uploads_dir=settings.data_dir / "uploads",
         tags=tag_list or None,
         replace=replace,
         document_id=document_id,
@@ -128,7 +144,6 @@ def delete_document(
     document_id: str,
     access: WriteAccess,
     components: ComponentsDep,
-    settings: SettingsDep,
     metrics: MetricsDep,
     collection: str | None = CollectionQuery,
 ) -> None:
@@ -137,7 +152,6 @@ def delete_document(
         index=components.index,
         collection=name,
         document_id=document_id,
-        uploads_dir=settings.data_dir / "uploads",
     )
     if deleted is None:
         raise NotFoundError(f"no document {document_id!r} in collection {name!r}")

@@ -22,7 +22,7 @@ def healthz() -> HealthResponse:
 @router.get("/readyz", response_model=ReadyResponse)
 def readyz(components: ComponentsDep) -> ReadyResponse:
     try:
-        components.index.vectors.heartbeat()
+        components.index.heartbeat()
     except Exception as exc:
         raise NotReadyError(f"vector store unavailable: {exc}") from exc
     return ReadyResponse(status="ready", inconsistent_documents=components.consistency.count())

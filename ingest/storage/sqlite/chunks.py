@@ -1,6 +1,6 @@
 """Live chunks in SQLite with an FTS5 keyword index over them.
 
-The rows are written and removed inside the docstore's version-flip transactions, so the
+The rows are written and removed inside the document store's version-flip transactions, so the
 keyword index always holds exactly the live chunks: it is updated per document, never
 rebuilt, and it lives in the service's data dir whether Chroma is embedded or a server.
 """
@@ -8,84 +8,18 @@ rebuilt, and it lives in the service's data dir whether Chroma is embedded or a 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
-from dataclasses import dataclass, field
-from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS chunks (
-    id           INTEGER PRIMARY KEY,
-    collection   TEXT NOT NULL,
-    document_id  TEXT NOT NULL,
-    chunk_id     TEXT NOT NULL UNIQUE,
-    chunk_index  INTEGER NOT NULL,
-    start        INTEGER NOT NULL,
-    end          INTEGER NOT NULL,
-    text         TEXT NOT NULL,
-    metadata     TEXT NOT NULL DEFAULT '{}',
-    title        TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks (collection, document_id, chunk_index);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    text, title, content='chunks', content_rowid='id',
-    tokenize='porter unicode61 remove_diacritics 2'
-);
-CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, text, title) VALUES (new.id, new.text, new.title);
-END;
-CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, text, title)
-    VALUES ('delete', old.id, old.text, old.title);
-END;
-"""
+from ingest.storage.keywords import query_terms
+from ingest.storage.records import StoredChunk
 
-# Words that match nearly every chunk only add noise to bm25 and slow the OR query down.
-_STOPWORDS_TEXT = """
-a about above after again against all am an and any are as at be because been before
-being below between both but by can could did do does doing down during each few for from
-further had has have having he her here hers herself him himself his how i if in into is it
-its itself just me more most my myself no nor not now of off on once only or other our ours
-ourselves out over own same she should so some such than that the their theirs them
-themselves then there these they this those through to too under until up very was we were
-what when where which while who whom why will with would you your yours yourself
-"""
-STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
-_WORD = re.compile(r"\w+", re.UNICODE)
-MAX_QUERY_TERMS = 32
 # bm25 column weights: chunk text, then the document title every chunk of it carries.
 _WEIGHTS = "1.0, 0.5"
 
 
-@dataclass(frozen=True)
-class StoredChunk:
-    chunk_id: str
-    document_id: str
-    chunk_index: int
-    start: int
-    end: int
-    text: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-    title: str = field(default="", compare=False)
-
-
 def match_expression(query: str) -> str:
     """An FTS5 OR-query of the question's content words, each quoted so no syntax leaks in."""
-    words = [w.lower() for w in _WORD.findall(query)]
-    terms = [w for w in words if w not in STOPWORDS] or words
-    unique = list(dict.fromkeys(terms))[:MAX_QUERY_TERMS]
-    return " OR ".join(f'"{t}"' for t in unique)
-
-
-def migrate(conn: sqlite3.Connection) -> None:
-    """Chunk tables from before the title column are dropped; the next ingest refills them."""
-    have = {r[1] for r in conn.execute("PRAGMA table_info(chunks)")}
-    if have and "title" not in have:
-        conn.executescript(
-            "DROP TRIGGER IF EXISTS chunks_ai; DROP TRIGGER IF EXISTS chunks_ad; "
-            "DROP TABLE IF EXISTS chunks_fts; DROP TABLE IF EXISTS chunks;"
-        )
-    conn.executescript(SCHEMA)
+    return " OR ".join(f'"{t}"' for t in query_terms(query))
 
 
 def insert(conn: sqlite3.Connection, collection: str, chunks: list[StoredChunk]) -> None:
@@ -154,16 +88,6 @@ def keyword_search(
     return [(_chunk(r), float(r[7])) for r in conn.execute(sql, args).fetchall()]
 
 
-def by_ids(conn: sqlite3.Connection, chunk_ids: list[str]) -> dict[str, StoredChunk]:
-    if not chunk_ids:
-        return {}
-    marks = ",".join("?" * len(chunk_ids))
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM chunks c WHERE c.chunk_id IN ({marks})", chunk_ids
-    ).fetchall()
-    return {r[0]: _chunk(r) for r in rows}
-
-
 def neighbours(
     conn: sqlite3.Connection, collection: str, document_id: str, chunk_index: int, *, width: int
 ) -> list[StoredChunk]:
@@ -173,12 +97,6 @@ def neighbours(
         (collection, document_id, chunk_index - width, chunk_index + width),
     ).fetchall()
     return [_chunk(r) for r in rows]
-
-
-def count(conn: sqlite3.Connection, collection: str) -> int:
-    return int(
-        conn.execute("SELECT COUNT(*) FROM chunks WHERE collection=?", (collection,)).fetchone()[0]
-    )
 
 
 def chunk_ids_by_document(conn: sqlite3.Connection, collection: str) -> dict[str, set[str]]:

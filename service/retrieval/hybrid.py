@@ -1,4 +1,4 @@
-"""Hybrid search: dense (Chroma) and keyword (FTS5 bm25) candidates, fused.
+"""Hybrid search: dense (vector store) and keyword (document store) candidates, fused.
 
 Each side finds candidates on its own; a convex sum of max-scaled scores (or reciprocal
 rank fusion) orders their union, and each chunk gains a share of its document's other
@@ -8,51 +8,12 @@ one document, and each hit is widened with its neighbouring chunks for context.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from ingest.chunkstore import StoredChunk
-from ingest.docstore import DocStore
-from ingest.filters import SearchFilters
-from ingest.fusion import boost_by_group, convex, cosine, rrf, select_diverse
-from ingest.vectorstore import VectorStore
-
-SearchMode = Literal["hybrid", "dense", "keyword"]
-Fusion = Literal["convex", "rrf"]
-
-
-@dataclass(frozen=True)
-class SearchOptions:
-    mode: SearchMode = "hybrid"
-    fusion: Fusion = "convex"
-    candidates: int = 40
-    rrf_k: float = 60.0
-    dense_weight: float = 0.45
-    keyword_weight: float = 0.55
-    mmr_lambda: float = 1.0
-    duplicate_similarity: float = 0.95
-    neighbours: int = 1
-    max_per_document: int = 1
-    document_boost: float = 0.1
-
-
-@dataclass(frozen=True)
-class ChunkHit:
-    chunk_id: str
-    document_id: str
-    source: str
-    title: str
-    text: str
-    start: int
-    end: int
-    score: float
-    chunk_index: int = 0
-    keyword_score: float = 0.0
-    fused_score: float = 0.0
-    metadata: dict[str, Any] = field(default_factory=dict)
-    context: str = ""
-    context_start: int = 0
-    context_end: int = 0
+from ingest.index import check_collection
+from ingest.storage import DocumentStore, SearchFilters, StoredChunk, VectorStore
+from service.retrieval.fusion import boost_by_group, convex, cosine, rrf, select_diverse
+from service.retrieval.hits import ChunkHit, SearchOptions
 
 
 def _merge(parts: list[str]) -> str:
@@ -78,8 +39,37 @@ def _stored(hit_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
     )
 
 
+class HybridSearch:
+    """The read side's view of the index: the document store and the vectors, never SQL."""
+
+    def __init__(self, *, documents: DocumentStore, vectors: VectorStore) -> None:
+        self.documents = documents
+        self.vectors = vectors
+
+    def __call__(
+        self,
+        collection: str,
+        *,
+        query: str = "",
+        embedding: list[float],
+        top_k: int,
+        filters: SearchFilters | None = None,
+        options: SearchOptions | None = None,
+    ) -> list[ChunkHit]:
+        return search(
+            self.documents,
+            self.vectors,
+            check_collection(collection),
+            query=query,
+            embedding=embedding,
+            top_k=top_k,
+            filters=filters,
+            options=options,
+        )
+
+
 def search(
-    docs: DocStore,
+    docs: DocumentStore,
     vectors: VectorStore,
     collection: str,
     *,
@@ -155,7 +145,7 @@ def search(
 
 
 def _hit(
-    docs: DocStore,
+    docs: DocumentStore,
     collection: str,
     chunk: StoredChunk,
     score: float,

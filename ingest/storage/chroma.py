@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import ParseResult, urlparse
 
+from ingest.storage.records import VectorHit
+
 logger = logging.getLogger(__name__)
 
 _MAX_BATCH = 1000
-
-
-@dataclass(frozen=True)
-class VectorHit:
-    chunk_id: str
-    text: str
-    metadata: dict[str, Any]
-    score: float
-    embedding: list[float] = field(default_factory=list)
 
 
 def _check_url(chroma_url: str) -> ParseResult:
@@ -68,7 +60,7 @@ def _client(
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-class VectorStore:
+class ChromaVectorStore:
     """Connects on first use, so building one (or an Index around it) costs no round trip."""
 
     def __init__(

@@ -1,7 +1,7 @@
-"""Metadata filters for search and chat, resolved against the docstore.
+"""Metadata filters for search and chat: a neutral value each backend compiles.
 
-Filters select documents, so they are answered once in SQLite and handed to both the dense
-and the keyword side as a list of document ids: the two sides can never disagree.
+Filters select documents, so the document store answers them once and hands both the dense
+and the keyword side a list of document ids: the two sides can never disagree.
 """
 
 from __future__ import annotations
@@ -51,25 +51,3 @@ class SearchFilters:
             or self.date_from is not None
             or self.date_to is not None
         )
-
-    def sql(self) -> tuple[str, list[object]]:
-        """A WHERE clause over the documents table, and its arguments."""
-        clauses: list[str] = []
-        args: list[object] = []
-        for column, values in (("source", self.sources), ("document_id", self.document_ids)):
-            if values:
-                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-                args += values
-        if self.tags:
-            clauses.append(
-                "EXISTS (SELECT 1 FROM json_each(documents.tags) "
-                f"WHERE json_each.value IN ({','.join('?' * len(self.tags))}))"
-            )
-            args += self.tags
-        if self.date_from is not None:
-            clauses.append("doc_date >= ?")
-            args.append(self.date_from)
-        if self.date_to is not None:
-            clauses.append("doc_date <= ?")
-            args.append(self.date_to)
-        return (" AND ".join(clauses) or "1"), args

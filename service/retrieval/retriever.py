@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, replace
 
 from ingest.embeddings import Embedder
-from ingest.filters import SearchFilters
-from ingest.index import ChunkHit, Index
-from ingest.search import SearchOptions
+from ingest.index import check_collection
+from ingest.storage import DocumentStore, SearchFilters
 from service.named import Named, NameIndex
+from service.retrieval.hits import ChunkHit, SearchOptions
+from service.retrieval.hybrid import HybridSearch
 from service.settings import RetrievalSettings
 
 
@@ -20,24 +20,33 @@ class Retrieved:
     best_score: float
 
 
-_NAMES_TTL_S = 5.0
-
-
 class Retriever:
-    def __init__(self, *, index: Index, embedder: Embedder, settings: RetrievalSettings) -> None:
-        self.index = index
+    def __init__(
+        self,
+        *,
+        documents: DocumentStore,
+        search: HybridSearch,
+        embedder: Embedder,
+        settings: RetrievalSettings,
+    ) -> None:
+        self.documents = documents
+        self.hybrid = search
         self.embedder = embedder
         self.settings = settings
-        self._names: dict[str, tuple[float, NameIndex]] = {}
+        self._names: dict[str, tuple[str, NameIndex]] = {}
 
     def names(self, collection: str) -> NameIndex:
-        """The collection's document names, re-read at most every few seconds."""
-        now = time.monotonic()
+        """The collection's document names, re-read whenever any of its documents changed.
+
+        The stamp comes from the shared store, so a document another replica added,
+        replaced or deleted is seen by the next question here.
+        """
+        stamp = self.documents.stamp(check_collection(collection))
         cached = self._names.get(collection)
-        if cached is None or now - cached[0] > _NAMES_TTL_S:
-            docs = self.index.documents(collection)
+        if cached is None or cached[0] != stamp:
+            docs = self.documents.records(collection)
             names = NameIndex(Named(d.document_id, d.source, d.title) for d in docs)
-            self._names[collection] = cached = (now, names)
+            self._names[collection] = cached = (stamp, names)
         return cached[1]
 
     def named_first(
@@ -58,7 +67,7 @@ class Retriever:
         if not named:
             return hits
         narrowed = replace(filters or SearchFilters(), document_ids=named)
-        first = self.index.search(
+        first = self.hybrid(
             collection,
             query=query,
             embedding=embedding,
@@ -86,7 +95,7 @@ class Retriever:
         embedding = self.embedder.embed_one(query)
         k = top_k or self.settings.top_k
         options = self.settings.options(mode)
-        hits = self.index.search(
+        hits = self.hybrid(
             collection, query=query, embedding=embedding, top_k=k, filters=filters, options=options
         )
         if self.settings.named_documents:

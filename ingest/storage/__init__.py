@@ -1,0 +1,108 @@
+"""Where ragchat keeps its state, behind one boundary (see docs/architecture.md).
+
+`open_storage` picks the backend: SQLite files in the data dir (the embedded default) or,
+with a `postgresql://` database URL, PostgreSQL for everything that is not a vector.
+Vectors live in Chroma either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.storage.base import (
+    BlobStore,
+    ConversationStore,
+    DocumentStore,
+    JobQueue,
+    VectorStore,
+)
+from ingest.storage.filters import InvalidFilterError, SearchFilters, parse_date
+from ingest.storage.leases import LeaseBusyError
+from ingest.storage.records import (
+    DocumentRecord,
+    DocumentText,
+    Job,
+    JobFile,
+    NewVersion,
+    StoredChunk,
+    Turn,
+    VectorHit,
+)
+
+__all__ = [
+    "BlobStore",
+    "ConversationStore",
+    "DocumentRecord",
+    "DocumentStore",
+    "DocumentText",
+    "InvalidFilterError",
+    "Job",
+    "JobFile",
+    "JobQueue",
+    "LeaseBusyError",
+    "NewVersion",
+    "SearchFilters",
+    "Storage",
+    "StoredChunk",
+    "Turn",
+    "VectorHit",
+    "VectorStore",
+    "open_storage",
+    "parse_date",
+]
+
+
+@dataclass
+class Storage:
+    documents: DocumentStore
+    conversations: ConversationStore
+    blobs: BlobStore
+    jobs: JobQueue
+    vectors: VectorStore
+    backend: str
+
+    def close(self) -> None:
+        for part in (self.documents, self.conversations, self.blobs, self.jobs):
+            part.close()
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+
+
+def open_storage(
+    *,
+    data_dir: Path,
+    vectors: VectorStore,
+    database_url: str = "",
+    pool_size: int = 10,
+    check_schema: bool = True,
+) -> Storage:
+    """Open the backend `database_url` names (empty: SQLite in `data_dir`)."""
+    if database_url and not is_postgres(database_url):
+        raise ValueError(
+            f"RAGCHAT_DATABASE_URL must be postgresql://user:pass@host:port/db, got "
+            f"{database_url.split('://')[0]}://..."
+        )
+    if database_url:
+        from ingest.storage.postgres import open_postgres
+
+        return open_postgres(
+            database_url, vectors=vectors, pool_size=pool_size, check_schema=check_schema
+        )
+    from ingest.storage.files import FileBlobStore
+    from ingest.storage.jobs import SqlJobQueue
+    from ingest.storage.sqlite.conversations import SqliteConversationStore
+    from ingest.storage.sqlite.database import FILENAME, Database
+    from ingest.storage.sqlite.documents import SqliteDocumentStore
+
+    db = Database(data_dir / FILENAME)
+    return Storage(
+        documents=SqliteDocumentStore(db),
+        conversations=SqliteConversationStore(db),
+        blobs=FileBlobStore(data_dir / "uploads"),
+        jobs=SqlJobQueue(db.tx, placeholder="?", skip_locked=False, close=db.close),
+        vectors=vectors,
+        backend="sqlite",
+    )

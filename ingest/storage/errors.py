@@ -1,0 +1,15 @@
+"""Errors a storage backend raises for its operator to fix, each naming the fix."""
+
+from __future__ import annotations
+
+
+class StorageError(RuntimeError):
+    pass
+
+
+class SchemaError(StorageError):
+    """The database's schema does not match this version of ragchat."""
+
+
+class DatabaseUnavailableError(StorageError):
+    """The database did not accept a connection in time."""

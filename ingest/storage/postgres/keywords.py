@@ -1,0 +1,165 @@
+"""Keyword search in PostgreSQL: full-text matching, ranked by bm25 computed in SQL.
+
+`ts_rank` counts how often a chunk holds the query's words but not how rare they are, so a
+question's common words would outrank its one telling name. bm25 needs each term's
+document frequency and the collection's average chunk length; `keyword_terms` and
+`keyword_totals` keep them, changed in the same transaction as the chunks (the deltas are
+written in lexeme order, so concurrent writers always lock rows in one order).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ingest.storage.keywords import query_terms
+from ingest.storage.records import StoredChunk
+
+# FTS5's defaults, which the SQLite backend ranks with; the title counts half (FTS5's
+# column weights 1.0 and 0.5).
+K1 = 1.2
+B = 0.75
+TITLE_WEIGHT = 0.5
+
+_CHUNK_COLUMNS = 'c.chunk_id, c.document_id, c.chunk_index, c.start, c."end", c.text, c.metadata'
+
+_SEARCH = f"""
+WITH q AS (
+    SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('english', %(terms)s)) u
+),
+tq AS (
+    SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) AS query FROM q
+),
+tot AS (
+    SELECT chunks::float8 AS n, greatest(terms::float8 / greatest(chunks, 1), 1) AS avglen
+    FROM keyword_totals WHERE collection = %(collection)s
+),
+idf AS (
+    SELECT k.lexeme, ln(1 + ((SELECT n FROM tot) - k.df + 0.5) / (k.df + 0.5)) AS w
+    FROM keyword_terms k JOIN q ON q.lexeme = k.lexeme
+    WHERE k.collection = %(collection)s
+),
+cand AS (
+    SELECT c.* FROM chunks c, tq
+    WHERE c.collection = %(collection)s AND c.tsv @@ tq.query {{documents}}
+),
+scored AS (
+    SELECT cand.id, sum(
+        idf.w * t.tf * ({K1} + 1)
+        / (t.tf + {K1} * (1 - {B} + {B} * cand.n_terms / (SELECT avglen FROM tot)))
+    ) AS score
+    FROM cand
+    CROSS JOIN LATERAL (
+        SELECT u.lexeme,
+               (SELECT count(*) FILTER (WHERE x = 'A') + {TITLE_WEIGHT} * count(*) FILTER (
+                    WHERE x = 'B') FROM unnest(u.weights) x)::float8 AS tf
+        FROM unnest(cand.tsv) u
+    ) t
+    JOIN idf ON idf.lexeme = t.lexeme
+    GROUP BY cand.id
+)
+SELECT {_CHUNK_COLUMNS}, s.score FROM scored s JOIN chunks c ON c.id = s.id
+ORDER BY s.score DESC, c.id LIMIT %(limit)s
+"""
+
+
+def chunk_of(row: tuple) -> StoredChunk:
+    cid, doc, index, start, end, text, meta = row[:7]
+    return StoredChunk(cid, doc, index, start, end, text, json.loads(meta))
+
+
+def keyword_search(
+    conn: Any, collection: str, query: str, *, limit: int, document_ids: list[str] | None
+) -> list[tuple[StoredChunk, float]]:
+    """Best bm25 matches, best first, with a positive score (higher is better)."""
+    terms = query_terms(query)
+    if not terms or (document_ids is not None and not document_ids):
+        return []
+    documents = "AND c.document_id = ANY(%(documents)s)" if document_ids is not None else ""
+    rows = conn.execute(
+        _SEARCH.replace("{documents}", documents),
+        {
+            "terms": " ".join(terms),
+            "collection": collection,
+            "limit": limit,
+            "documents": document_ids,
+        },
+    ).fetchall()
+    return [(chunk_of(r), float(r[7])) for r in rows]
+
+
+def _term_counts(conn: Any, ids: list[int]) -> tuple[dict[str, int], int, int]:
+    """Per-lexeme chunk counts, the chunk count and the total length of the given chunks."""
+    if not ids:
+        return {}, 0, 0
+    counts = dict(
+        conn.execute(
+            "SELECT u.lexeme, count(*) FROM chunks c, unnest(c.tsv) u "
+            "WHERE c.id = ANY(%s) GROUP BY u.lexeme",
+            (ids,),
+        ).fetchall()
+    )
+    (terms,) = conn.execute(
+        "SELECT coalesce(sum(n_terms), 0) FROM chunks WHERE id = ANY(%s)", (ids,)
+    ).fetchone()
+    return counts, len(ids), int(terms)
+
+
+def replace_chunks(conn: Any, collection: str, document_id: str, chunks: list[StoredChunk]) -> None:
+    """Swap a document's chunks for `chunks` and move bm25's statistics with them."""
+    old = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM chunks WHERE collection = %s AND document_id = %s",
+            (collection, document_id),
+        ).fetchall()
+    ]
+    gone, gone_chunks, gone_terms = _term_counts(conn, old)
+    if old:
+        conn.execute("DELETE FROM chunks WHERE id = ANY(%s)", (old,))
+    new: list[int] = []
+    if chunks:
+        with conn.cursor() as cur:
+            cur.executemany(
+                'INSERT INTO chunks (collection, document_id, chunk_id, chunk_index, start, "end", '
+                "text, metadata, title) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                [
+                    (
+                        collection,
+                        c.document_id,
+                        c.chunk_id,
+                        c.chunk_index,
+                        c.start,
+                        c.end,
+                        c.text,
+                        json.dumps(c.metadata),
+                        c.title,
+                    )
+                    for c in chunks
+                ],
+                returning=True,
+            )
+            while True:
+                row = cur.fetchone()
+                if row is not None:
+                    new.append(row[0])
+                if not cur.nextset():
+                    break
+    added, added_chunks, added_terms = _term_counts(conn, new)
+    delta = {k: added.get(k, 0) - gone.get(k, 0) for k in set(added) | set(gone)}
+    changed = sorted((k, d) for k, d in delta.items() if d)
+    if changed:
+        conn.execute(
+            "INSERT INTO keyword_terms (collection, lexeme, df) "
+            "SELECT %s, t.lexeme, t.df FROM unnest(%s::text[], %s::bigint[]) AS t(lexeme, df) "
+            "ORDER BY t.lexeme "
+            "ON CONFLICT (collection, lexeme) DO UPDATE SET df = keyword_terms.df + EXCLUDED.df",
+            (collection, [k for k, _ in changed], [d for _, d in changed]),
+        )
+    if added_chunks or gone_chunks:
+        conn.execute(
+            "INSERT INTO keyword_totals (collection, chunks, terms) VALUES (%s, %s, %s) "
+            "ON CONFLICT (collection) DO UPDATE SET chunks = keyword_totals.chunks + "
+            "EXCLUDED.chunks, terms = keyword_totals.terms + EXCLUDED.terms",
+            (collection, added_chunks - gone_chunks, added_terms - gone_terms),
+        )

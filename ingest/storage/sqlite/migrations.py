@@ -1,0 +1,172 @@
+"""The SQLite schema as an ordered list of migrations, counted in `PRAGMA user_version`.
+
+A data dir from before the list existed has version 0 and its tables already: the first
+migration creates what is missing and adds the columns added since, so it fits both.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+_DOCUMENTS = """
+CREATE TABLE IF NOT EXISTS documents (
+    collection   TEXT NOT NULL,
+    document_id  TEXT NOT NULL,
+    source       TEXT NOT NULL,
+    path         TEXT,
+    title        TEXT NOT NULL DEFAULT '',
+    content_hash TEXT,
+    version      TEXT,
+    text         TEXT NOT NULL DEFAULT '',
+    sentences    TEXT NOT NULL DEFAULT '[]',
+    chunk_count  INTEGER NOT NULL DEFAULT 0,
+    size_bytes   INTEGER NOT NULL DEFAULT 0,
+    needs_gc     INTEGER NOT NULL DEFAULT 0,
+    updated_at   REAL NOT NULL,
+    PRIMARY KEY (collection, document_id)
+);
+"""
+# Columns added before migrations were counted; older data dirs get them in place.
+_ADDED_COLUMNS = {
+    "tags": "TEXT NOT NULL DEFAULT '[]'",
+    "doc_date": "REAL",
+    "regions": "TEXT NOT NULL DEFAULT '[]'",
+    "sentence_vectors": "BLOB",
+    "lease_owner": "TEXT",
+    "lease_expires": "REAL",
+}
+_CHUNKS = """
+CREATE TABLE IF NOT EXISTS chunks (
+    id           INTEGER PRIMARY KEY,
+    collection   TEXT NOT NULL,
+    document_id  TEXT NOT NULL,
+    chunk_id     TEXT NOT NULL UNIQUE,
+    chunk_index  INTEGER NOT NULL,
+    start        INTEGER NOT NULL,
+    end          INTEGER NOT NULL,
+    text         TEXT NOT NULL,
+    metadata     TEXT NOT NULL DEFAULT '{}',
+    title        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks (collection, document_id, chunk_index);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, title, content='chunks', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text, title) VALUES (new.id, new.text, new.title);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text, title)
+    VALUES ('delete', old.id, old.text, old.title);
+END;
+"""
+
+
+def _script(conn: sqlite3.Connection, sql: str) -> None:
+    """Run statements one by one: `executescript` would commit the open transaction."""
+    statement = ""
+    for line in sql.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+
+
+def _baseline(conn: sqlite3.Connection) -> None:
+    _script(conn, _DOCUMENTS)
+    have = {r[1] for r in conn.execute("PRAGMA table_info(documents)")}
+    for name, decl in _ADDED_COLUMNS.items():
+        if name not in have:
+            conn.execute(f"ALTER TABLE documents ADD COLUMN {name} {decl}")
+    chunk_columns = {r[1] for r in conn.execute("PRAGMA table_info(chunks)")}
+    if chunk_columns and "title" not in chunk_columns:
+        # Chunk rows from before the title column: dropped, the next ingest refills them.
+        _script(
+            conn,
+            "DROP TRIGGER IF EXISTS chunks_ai;\nDROP TRIGGER IF EXISTS chunks_ad;\n"
+            "DROP TABLE IF EXISTS chunks_fts;\nDROP TABLE IF EXISTS chunks;\n",
+        )
+    _script(conn, _CHUNKS)
+
+
+def _conversations(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+        CREATE TABLE IF NOT EXISTS turns (
+            conversation_id TEXT NOT NULL,
+            seq             INTEGER NOT NULL,
+            role            TEXT NOT NULL,
+            content         TEXT NOT NULL,
+            created_at      REAL NOT NULL,
+            PRIMARY KEY (conversation_id, seq)
+        );
+        CREATE INDEX IF NOT EXISTS turns_created ON turns (created_at);
+        """,
+    )
+
+
+def _jobs(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+        CREATE TABLE IF NOT EXISTS jobs (
+            id           TEXT PRIMARY KEY,
+            kind         TEXT NOT NULL,
+            collection   TEXT NOT NULL,
+            state        TEXT NOT NULL,
+            total        INTEGER NOT NULL,
+            results      TEXT NOT NULL DEFAULT '[]',
+            error        TEXT,
+            attempts     INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL DEFAULT 3,
+            owner        TEXT,
+            visible_at   REAL NOT NULL,
+            created_at   REAL NOT NULL,
+            updated_at   REAL NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (state, visible_at);
+        CREATE INDEX IF NOT EXISTS jobs_recent ON jobs (created_at);
+        CREATE TABLE IF NOT EXISTS job_files (
+            job_id   TEXT NOT NULL,
+            seq      INTEGER NOT NULL,
+            filename TEXT NOT NULL,
+            options  TEXT NOT NULL DEFAULT '{}',
+            data     BLOB NOT NULL,
+            PRIMARY KEY (job_id, seq)
+        );
+        """,
+    )
+
+
+# Append only: a migration that shipped is never edited, a change is a new entry.
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("documents and chunks with the FTS5 keyword index", _baseline),
+    ("conversation turns", _conversations),
+    ("ingestion jobs and the files they carry", _jobs),
+]
+
+
+def current(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply the pending migrations, each in its own transaction; returns their names."""
+    applied: list[str] = []
+    for number, (name, step) in enumerate(MIGRATIONS, start=1):
+        if current(conn) >= number:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if current(conn) < number:  # another process may have applied it meanwhile
+                step(conn)
+                conn.execute(f"PRAGMA user_version={number}")
+                applied.append(name)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return applied

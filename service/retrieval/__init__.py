@@ -1,0 +1,1 @@
+"""The read side: hybrid search over the storage interfaces, fusion, and the retriever."""
