@@ -6,7 +6,10 @@ document is the question's paragraph. The first 24 articles are the tuning half;
 24 are the held-out half the done-when figures use.
 
 Usage: python benchmarks/bench_search_xquad.py [--modes dense,hybrid,keyword] [--split last]
-Settings come from the environment as usual (e.g. RAGCHAT_RETRIEVAL__RRF_K=30).
+       [--backends sqlite,postgres] [--postgres-url postgresql://...]
+Settings come from the environment as usual (e.g. RAGCHAT_RETRIEVAL__RRF_K=30). With
+`postgres` among the backends and no URL, a throwaway PostgreSQL is started (initdb, pg_ctl)
+and stopped afterwards; the keyword side then runs on PostgreSQL's full-text search.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -81,43 +85,89 @@ def measure(url: str, questions: list[tuple[str, str]], mode: str) -> dict[str, 
     return {"recall@1": at1 / n, "recall@5": at5 / n, "ms/query": 1000 * elapsed / n, "n": n}
 
 
+def run_backend(
+    backend: str,
+    url: str,
+    tmp: Path,
+    corpus: Path,
+    halves: dict,
+    modes: list[str],
+    splits: list[str],
+) -> dict[tuple[str, str], dict[str, float]]:
+    data = tmp / f"data-{backend}"
+    # Queries come back to back from one address, faster than the default rate limit.
+    settings = Settings(data_dir=data, database_url=url or None, rate_limit={"per_ip": "0"})
+    if url:
+        from ingest.storage.postgres.migrations import upgrade
+
+        upgrade(url)
+    comps = Components(settings)
+    t0 = time.perf_counter()
+    report = comps.ingestor.ingest([corpus], collection="xq")
+    print(
+        f"\n[{backend}] indexed {report.added} files, {report.chunks} chunks in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
+    base_url, server = serve(comps)
+    results: dict[tuple[str, str], dict[str, float]] = {}
+    for split in splits:
+        for mode in modes:
+            res = results[split, mode] = measure(base_url, halves[split], mode)
+            print(
+                f"  {split:5s} {mode:8s} recall@1 {res['recall@1']:.3f}  recall@5 "
+                f"{res['recall@5']:.3f}  {res['ms/query']:.0f} ms/query  (n={res['n']:.0f})"
+            )
+        if "dense" in modes:
+            base = results[split, "dense"]
+            for mode in modes:
+                if mode != "dense":
+                    r1 = results[split, mode]["recall@1"] / base["recall@1"]
+                    r5 = results[split, mode]["recall@5"] / base["recall@5"]
+                    print(f"  {split:5s} {mode}/dense ratio: recall@1 {r1:.3f}, recall@5 {r5:.3f}")
+    server.should_exit = True
+    comps.close()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", default="dense,hybrid")
     parser.add_argument("--split", choices=["first", "last", "both"], default="both")
+    parser.add_argument("--backends", default="sqlite")
+    parser.add_argument("--postgres-url", default="")
     args = parser.parse_args()
     modes = args.modes.split(",")
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "xquad"
+    backends = args.backends.split(",")
+    splits = ["first", "last"] if args.split == "both" else [args.split]
+    with tempfile.TemporaryDirectory() as tmp_name, ExitStack() as stack:
+        tmp = Path(tmp_name)
+        corpus = tmp / "xquad"
         corpus.mkdir()
         halves = write_corpus(corpus)
-        # Queries come back to back from one address, faster than the default rate limit.
-        comps = Components(Settings(data_dir=Path(tmp) / "data", rate_limit={"per_ip": "0"}))
-        t0 = time.perf_counter()
-        report = comps.ingestor.ingest([corpus], collection="xq")
-        print(
-            f"indexed {report.added} files, {report.chunks} chunks in "
-            f"{time.perf_counter() - t0:.1f} s"
-        )
-        url, server = serve(comps)
-        splits = ["first", "last"] if args.split == "both" else [args.split]
-        for split in splits:
-            results = {mode: measure(url, halves[split], mode) for mode in modes}
-            print(f"\n{split} 24 articles ({results[modes[0]]['n']} questions)")
-            for mode, res in results.items():
+        pg_url = args.postgres_url
+        if "postgres" in backends and not pg_url:
+            from tests.postgres_server import PostgresServer
+
+            pg = PostgresServer().start()
+            stack.callback(pg.stop)
+            import psycopg
+
+            with psycopg.connect(pg.admin_url, autocommit=True) as conn:
+                conn.execute("CREATE DATABASE bench")
+            pg_url = pg.url("bench")
+        found = {
+            b: run_backend(b, pg_url if b == "postgres" else "", tmp, corpus, halves, modes, splits)
+            for b in backends
+        }
+        if {"sqlite", "postgres"} <= set(found):
+            print("\npostgres/sqlite, same run:")
+            for (split, mode), res in found["postgres"].items():
+                base = found["sqlite"][split, mode]
                 print(
-                    f"  {mode:8s} recall@1 {res['recall@1']:.3f}  recall@5 {res['recall@5']:.3f}"
-                    f"  {res['ms/query']:.0f} ms/query"
+                    f"  {split:5s} {mode:8s} recall@1 {res['recall@1']:.3f}/"
+                    f"{base['recall@1']:.3f}  recall@5 {res['recall@5']:.3f}/{base['recall@5']:.3f}"
+                    f"  latency ratio {res['ms/query'] / base['ms/query']:.2f}"
                 )
-            if "dense" in results:
-                base = results["dense"]
-                for mode in modes:
-                    if mode != "dense":
-                        r1 = results[mode]["recall@1"] / base["recall@1"]
-                        r5 = results[mode]["recall@5"] / base["recall@5"]
-                        print(f"  {mode}/dense ratio: recall@1 {r1:.3f}, recall@5 {r5:.3f}")
-        server.should_exit = True
-        comps.close()
 
 
 if __name__ == "__main__":

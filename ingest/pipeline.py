@@ -297,7 +297,8 @@ class Ingestor:
     ) -> IngestReport:
         check_collection(collection)
         self.index.cleanup(collection)
-        files, skipped = discover(paths)
+        roots = list(paths)
+        files, skipped = discover(roots)
         report = IngestReport(skipped=skipped)
         if on_start:
             on_start(len(files))
@@ -305,7 +306,7 @@ class Ingestor:
         for window in self._windows(files, collection, report, tick, tags):
             self._embed_and_write(window, collection, report, tick)
         if prune:
-            report.deleted = self.prune(collection)
+            report.deleted = self.prune(collection, roots=[Path(p) for p in roots])
         return report
 
     def ingest_one(
@@ -369,10 +370,20 @@ class Ingestor:
                 report.updated += 1
             tick()
 
-    def prune(self, collection: str) -> int:
+    def prune(self, collection: str, *, roots: list[Path]) -> int:
+        """Delete the documents of files under `roots` that are gone.
+
+        Only under the roots given: with a shared database, files ingested on another
+        machine are not on this one, and are not gone.
+        """
+        folders = [r.resolve() for r in roots]
         deleted = 0
         for rec in self.index.documents(collection):
-            if rec.path and not self.index.is_upload(rec) and not Path(rec.path).exists():
+            if not rec.path or self.index.is_upload(rec):
+                continue
+            path = Path(rec.path)
+            under = any(path == f or f in path.parents for f in folders)
+            if under and not path.exists():
                 self.index.delete(collection, rec.document_id)
                 deleted += 1
         return deleted

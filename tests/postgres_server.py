@@ -52,10 +52,11 @@ def _as_server_user(cmd: list[str]) -> list[str]:
 class PostgresServer:
     """A throwaway cluster: trust auth on 127.0.0.1 only, fsync off (tests need no durability)."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.data = root / "pgdata"
-        self.log = root / "postgres.log"
+    def __init__(self, root: Path | None = None) -> None:
+        """`root` must be a directory the `postgres` user can reach; default: a new one."""
+        self.root = root or Path(tempfile.mkdtemp(prefix="ragchat-pg-"))
+        self.data = self.root / "pgdata"
+        self.log = self.root / "postgres.log"
         self.port = 0
 
     @property
@@ -155,9 +156,10 @@ class DatabaseTarget:
         if self._error:
             raise RuntimeError(self._error)
         if self.server is None:
-            self._root = Path(tempfile.mkdtemp(prefix="ragchat-pg-"))
+            self.server = PostgresServer()
+            self._root = self.server.root
             try:
-                self.server = PostgresServer(self._root).start()
+                self.server.start()
             except (RuntimeError, subprocess.CalledProcessError) as exc:
                 self._error = f"PostgreSQL for the tests: {exc}"
                 raise RuntimeError(self._error) from exc

@@ -100,11 +100,15 @@ def test_prune_removes_documents_whose_files_are_gone(
     article_components: Components, article_dir: Path
 ) -> None:
     comps = article_components
+    elsewhere = article_dir.parent / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "kept.md").write_text("# Kept\n\nThis file was ingested from another folder.\n")
+    comps.ingestor.ingest([elsewhere], collection="default")
+    (elsewhere / "kept.md").unlink()  # gone too, but not under the folder pruned below
     (article_dir / ARTICLE.name).unlink()
     report = comps.ingestor.ingest([article_dir], collection="default", prune=True)
     assert report.deleted == 1
-    assert comps.index.documents("default") == []
-    assert chroma_ids(comps) == []
+    assert [d.source for d in comps.index.documents("default")] == ["kept.md"]
 
 
 def test_bad_files_are_reported_and_good_ones_still_ingested(

@@ -27,14 +27,21 @@ def where(url: str) -> str:
 def connect_pool(url: str, *, size: int) -> Any:
     """A pool that has made its first connection, or a clear error saying where it failed."""
     try:
+        import psycopg
         from psycopg_pool import ConnectionPool, PoolTimeout
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise StorageError(
             "RAGCHAT_DATABASE_URL names PostgreSQL, but psycopg is not installed: "
             "pip install 'ragchat[postgres]'"
         ) from exc
+    url = url.replace("postgresql+psycopg://", "postgresql://")
+    try:  # one plain connection first: a refusal or a bad password fails now, and says so
+        psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseUnavailableError(f"PostgreSQL at {where(url)}: {reason}") from None
     pool = ConnectionPool(
-        url.replace("postgresql+psycopg://", "postgresql://"),
+        url,
         min_size=1,
         max_size=size,
         open=True,

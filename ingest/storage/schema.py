@@ -1,0 +1,57 @@
+"""The schema of whichever database the settings name: applied, checked, described."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    place: str
+    """Where the database is (never with a password)."""
+    applied: int
+    known: int
+
+
+def upgrade(*, data_dir: Path, database_url: str = "") -> tuple[str, list[str]]:
+    """Apply pending migrations; returns where, and the names of those applied."""
+    if database_url:
+        from ingest.storage.postgres import where
+        from ingest.storage.postgres.migrations import upgrade as pg_upgrade
+
+        return f"PostgreSQL {where(database_url)}", pg_upgrade(database_url)
+    from ingest.storage.sqlite.database import FILENAME
+    from ingest.storage.sqlite.migrations import migrate
+
+    path = data_dir / FILENAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        return f"SQLite {path}", migrate(conn)
+    finally:
+        conn.close()
+
+
+def state(*, data_dir: Path, database_url: str = "") -> SchemaState:
+    if database_url:
+        import psycopg
+
+        from ingest.storage.postgres import where
+        from ingest.storage.postgres.migrations import status
+
+        with psycopg.connect(database_url, connect_timeout=15) as conn:
+            applied, known = status(conn)
+        return SchemaState(f"PostgreSQL {where(database_url)}", applied, known)
+    from ingest.storage.sqlite.database import FILENAME
+    from ingest.storage.sqlite.migrations import MIGRATIONS, current
+
+    path = data_dir / FILENAME
+    if not path.exists():
+        return SchemaState(f"SQLite {path}", 0, len(MIGRATIONS))
+    local = sqlite3.connect(path)
+    try:
+        return SchemaState(f"SQLite {path}", current(local), len(MIGRATIONS))
+    finally:
+        local.close()
