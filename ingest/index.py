@@ -97,6 +97,8 @@ class Index:
         self.storage.close()
 
     def heartbeat(self) -> bool:
+        """Both stores answer: the database (one cheap read) and the vector store."""
+        self.store.collections()
         return self.vectors.heartbeat()
 
     def collections(self) -> list[str]:

@@ -16,6 +16,8 @@ import httpx
 import pytest
 
 from ingest.embeddings import SentenceTransformerEmbedder
+from ingest.storage import Storage, open_storage
+from ingest.storage.chroma import ChromaVectorStore
 from service.components import Components, Overrides
 from service.schemas import ChatResponse
 from service.settings import Settings
@@ -61,6 +63,14 @@ def chroma() -> Iterator[ChromaTarget]:
     finally:
         CHROMA.close()
         DATABASE.close()
+
+
+def storage_for(data_dir: Path) -> Storage:
+    """The storage a server on `data_dir` uses in this run, opened beside it (to inspect)."""
+    url = DATABASE.settings(data_dir)["database_url"] or ""
+    return open_storage(
+        data_dir=data_dir, database_url=url, vectors=ChromaVectorStore(data_dir=data_dir)
+    )
 
 
 @pytest.fixture(scope="session")

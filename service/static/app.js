@@ -256,7 +256,7 @@ async function follow(job) {
   renderJob(job);
   while (job.state === "queued" || job.state === "running") {
     await new Promise((resolve) => setTimeout(resolve, 400));
-    job = await api(`/v1/jobs/${encodeURIComponent(job.id)}`);
+    job = await api(`/v1/jobs/${encodeURIComponent(job.id)}?collection=${encodeURIComponent(job.collection)}`);
     renderJob(job);
   }
   return job;

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,7 @@ import pytest
 from ingest.uploads import store_upload
 from service.components import Components
 from tests.chroma_server import ragchat_env
-from tests.conftest import ARTICLE, ROOT, ragchat_server
+from tests.conftest import ARTICLE, ROOT, ragchat_server, storage_for
 
 RAGCHAT = [sys.executable, "-m", "service.cli"]
 
@@ -146,8 +147,9 @@ def test_documents_delete_removes_an_uploaded_copy_but_never_user_files(
         collection="default",
         ingestor=comps.ingestor,
     )
-    stored = data / "uploads" / "default" / "minutes.txt"
-    assert stored.exists()
+    blobs = comps.index.blobs
+    stored = blobs.locator("default", "minutes.txt")
+    assert blobs.read(stored) == b"Minutes of the board meeting on budgets.\n"
     comps.close()
     user_file = tmp_path / "mine.txt"
     user_file.write_text("My own notes about taxes.\n", encoding="utf-8")
@@ -160,7 +162,8 @@ def test_documents_delete_removes_an_uploaded_copy_but_never_user_files(
     r = run(["documents", "delete", uploaded.document_id, listed["mine.txt"]], e)
     assert r.returncode == 0, r.stderr
     assert "deleted 2 documents" in r.stdout
-    assert not stored.exists()
+    with closing(storage_for(data)) as storage:
+        assert storage.blobs.read(stored) is None
     assert user_file.exists()
     assert json.loads(run(["documents", "list", "--json"], e).stdout) == []
 

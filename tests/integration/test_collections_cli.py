@@ -16,6 +16,7 @@ import pytest
 from tests.chroma_server import TENANT, ChromaTarget, ragchat_env
 from tests.conftest import ARTICLE, ROOT
 from tests.integration.test_cli import run
+from tests.postgres_server import DATABASE
 
 GUIDE = ROOT / "docs" / "ingesting.md"
 
@@ -61,12 +62,12 @@ def test_documents_list_shows_only_its_own_collection(two_collections: dict[str,
 def test_vectors_live_in_chroma_and_the_docstore_in_the_data_dir(
     chroma: ChromaTarget, tmp_path: Path
 ) -> None:
-    """Only the SQLite docstore/keyword index needs the data dir; a server keeps the vectors."""
+    """The data dir holds the SQLite database unless PostgreSQL does; a server keeps the vectors."""
     data = tmp_path / "data"
     env = ragchat_env(data)
     assert run(["ingest", str(ARTICLE)], env).returncode == 0
     assert "Jung Pak" in ask(env, "Who signed the joint statement?", "default")["answer"]
-    assert (data / "ragchat.sqlite3").exists()
+    assert (data / "ragchat.sqlite3").exists() == (DATABASE.mode == "sqlite")
     if chroma.mode == "embedded":
         assert (data / "chroma").is_dir()
         return

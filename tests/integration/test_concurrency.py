@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ingest.pipeline import document_id_for
+from ingest.pipeline import document_id_of
 from ingest.uploads import display_name, storage_key
-from tests.conftest import serve_article
+from tests.conftest import serve_article, storage_for
 
 ROUNDS = 3
 RACERS = 10
@@ -106,25 +107,28 @@ def test_same_name_uploads_end_with_one_version_whose_parts_agree(
     server: tuple[str, Path],
 ) -> None:
     url, data = server
-    path = data / "uploads" / "races" / storage_key(display_name("same.txt"))
-    for round_ in range(ROUNDS):
-        texts = [text_for(f"same-{round_}", n) for n in range(RACERS)]
-        with ThreadPoolExecutor(max_workers=RACERS) as pool:
-            results = list(pool.map(lambda t: upload(url, "same.txt", t, replace="true"), texts))
-        assert {r.status_code for r in results} == {201}, [r.text for r in results]
-        [doc] = [d for d in documents(url) if d["source"] == "same.txt"]
-        assert doc["document_id"] == document_id_for(path)
-        stored = httpx.get(
-            f"{url}/v1/documents/{doc['document_id']}", params={"collection": "races"}
-        ).json()["text"]
-        assert stored in texts
-        # The stored file, the indexed text and the vectors are the same upload's.
-        assert path.read_text(encoding="utf-8") == stored
-        assert doc["content_hash"] == hashlib.sha256(stored.encode()).hexdigest()
-        hits = dense_hits(url, doc["document_id"], stored)
-        assert hits
-        assert all(h["text"] in stored for h in hits)
-        assert inconsistent(url) == 0
+    with closing(storage_for(data)) as storage:
+        locator = storage.blobs.locator("races", storage_key(display_name("same.txt")))
+        for round_ in range(ROUNDS):
+            texts = [text_for(f"same-{round_}", n) for n in range(RACERS)]
+            with ThreadPoolExecutor(max_workers=RACERS) as pool:
+                results = list(
+                    pool.map(lambda t: upload(url, "same.txt", t, replace="true"), texts)
+                )
+            assert {r.status_code for r in results} == {201}, [r.text for r in results]
+            [doc] = [d for d in documents(url) if d["source"] == "same.txt"]
+            assert doc["document_id"] == document_id_of(locator)
+            stored = httpx.get(
+                f"{url}/v1/documents/{doc['document_id']}", params={"collection": "races"}
+            ).json()["text"]
+            assert stored in texts
+            # The stored original, the indexed text and the vectors are the same upload's.
+            assert (storage.blobs.read(locator) or b"").decode() == stored
+            assert doc["content_hash"] == hashlib.sha256(stored.encode()).hexdigest()
+            hits = dense_hits(url, doc["document_id"], stored)
+            assert hits
+            assert all(h["text"] in stored for h in hits)
+            assert inconsistent(url) == 0
 
 
 def test_a_second_upload_of_a_name_is_409_unless_it_says_replace(

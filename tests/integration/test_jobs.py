@@ -65,7 +65,7 @@ def test_wait_false_answers_202_and_the_job_is_followed_to_its_end(client: TestC
     )
     assert r.status_code == 202, r.text
     job = r.json()
-    assert r.headers["location"] == f"/v1/jobs/{job['id']}"
+    assert r.headers["location"] == f"/v1/jobs/{job['id']}?collection=default"
     assert job["progress"]["total"] == 1
     done = follow(client, job["id"])
     assert done["state"] == "succeeded"

@@ -9,25 +9,19 @@ the scale-out backends.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 
-from tests.chroma_server import CHROMA, CHROMA_VARS
-from tests.conftest import ARTICLE, ROOT, SHARED, ragchat_process
-from tests.postgres_server import DATABASE, DATABASE_VARS
+from tests.cluster import Cluster, run_load, running_cluster, start_worker
+from tests.conftest import ARTICLE, SHARED
+from tests.postgres_server import DATABASE
 
 QUAY = (
     "Harbour notes\n\nThe harbour master of Vardø, Ingrid Solberg, approved the new quay "
@@ -36,83 +30,10 @@ QUAY = (
 QUAY_QUESTION = "Who approved the new quay in Vardø?"
 
 
-def shared_env(shared: Path, data_dir: Path, **extra: str) -> dict[str, str]:
-    """One deployment's settings, with this process's own (unshared) data dir."""
-    server = CHROMA.running_server()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in (*CHROMA_VARS, *DATABASE_VARS, "RAGCHAT_LLM", "RAGCHAT_API_KEYS")
-        and not k.startswith(("OPENAI_", "RAGCHAT_JOBS__"))
-    }
-    return {
-        **env,
-        "RAGCHAT_DATA_DIR": str(data_dir),
-        "RAGCHAT_DATABASE_URL": DATABASE.url_for(shared),
-        "RAGCHAT_CHROMA_URL": server.url,
-        "RAGCHAT_CHROMA_DATABASE": server.database_for(shared),
-        "RAGCHAT_JOBS__RUN_IN_SERVER": "false",
-        "RAGCHAT_JOBS__VISIBILITY_SECONDS": "4",
-        "RAGCHAT_RATE_LIMIT__PER_IP": "0",
-        **extra,
-    }
-
-
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "worker"],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-@dataclass
-class Cluster:
-    a: str
-    b: str
-    shared: Path
-    env: Callable[[Path], dict[str, str]]
-    tmp: Path
-    worker: subprocess.Popen[bytes]
-
-    def ragchat(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "service.cli", *args],
-            env=self.env(self.tmp / "cli-data"),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    tmp = tmp_path_factory.mktemp("replicas")
-    shared = tmp / "deployment"
-    env = lambda data: shared_env(shared, data)  # noqa: E731
-    migrate = subprocess.run(
-        [sys.executable, "-m", "service.cli", "db", "upgrade"],
-        env=env(tmp / "migrate"),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
-    with ExitStack() as stack:
-        a, _ = stack.enter_context(ragchat_process(env(tmp / "a"), tmp / "a.log"))
-        b, _ = stack.enter_context(ragchat_process(env(tmp / "b"), tmp / "b.log"))
-        worker = start_worker(env(tmp / "w1"), tmp / "worker.log")
-        try:
-            yield Cluster(a, b, shared, env, tmp, worker)
-        finally:
-            for proc in (worker,):
-                if proc.poll() is None:
-                    proc.terminate()
-                    proc.wait(30)
+    with running_cluster(tmp_path_factory.mktemp("replicas")) as made:
+        yield made
 
 
 def wait_job(base: str, job_id: str, timeout: float = 240) -> dict:
@@ -150,7 +71,7 @@ def test_upload_through_one_replica_is_indexed_by_the_worker_and_cited_by_the_ot
     queued = upload(cluster.a, "quay.txt", QUAY, wait="false")
     assert queued.status_code == 202, queued.text
     job = queued.json()
-    assert queued.headers["location"] == f"/v1/jobs/{job['id']}"
+    assert queued.headers["location"] == f"/v1/jobs/{job['id']}?collection=default"
     assert job["state"] in ("queued", "running")
     done = wait_job(cluster.b, job["id"])  # the other replica reports the worker's progress
     assert done["state"] == "succeeded", done
@@ -287,23 +208,8 @@ def test_load_spread_over_two_replicas_has_no_errors(cluster: Cluster) -> None:
         QUAY_QUESTION,
     ]
 
-    def run(bases: list[str], n: int) -> tuple[float, list[int]]:
-        def one(i: int) -> int:
-            base = bases[i % len(bases)]
-            with httpx.Client(timeout=120) as client:
-                r = client.post(
-                    f"{base}/v1/chat",
-                    json={"messages": [{"role": "user", "content": questions[i % 4]}]},
-                )
-            return r.status_code
-
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(32) as pool:
-            codes = list(pool.map(one, range(n)))
-        return n / (time.perf_counter() - t0), codes
-
-    both, codes = run([cluster.a, cluster.b], 500)
+    both, codes = run_load([cluster.a, cluster.b], questions, n=500, concurrency=32)
     assert codes.count(200) == 500, {c: codes.count(c) for c in set(codes)}
-    one, codes_one = run([cluster.a], 200)
+    one, codes_one = run_load([cluster.a], questions, n=200, concurrency=32)
     assert codes_one.count(200) == 200
     print(f"\nload: 2 replicas {both:.1f} req/s, 1 replica {one:.1f} req/s, ratio {both / one:.2f}")

@@ -106,7 +106,24 @@ class Routes:
         if (method, path) == ("DELETE", "/v1/documents/{document_id}"):
             url = f"/v1/documents/{self.throwaway(where)}"
             return Call(method, url, {"params": named(target)}, 204)
+        if (method, path) == ("POST", "/v1/ingest"):
+            upload = {"files": (f"{tag}-batch.txt", f"Sent in a batch by {tag}.".encode())}
+            return Call(method, path, {"params": named(target), "files": upload}, 200)
+        if (method, path) == ("GET", "/v1/jobs"):
+            return Call(method, path, {"params": named(target)}, 200)
+        if (method, path) == ("GET", "/v1/jobs/{job_id}"):
+            return Call(method, f"/v1/jobs/{self.job(where)}", {"params": named(target)}, 200)
         raise AssertionError(f"{method} {path} is missing from this test's table")
+
+    def job(self, collection: str) -> str:
+        r = self.client.post(
+            "/v1/ingest",
+            params={"collection": collection, "wait": "false"},
+            files={"files": ("queued.txt", b"A page sent as a job.")},
+            headers=ADMIN,
+        )
+        assert r.status_code == 202, r.text
+        return str(r.json()["id"])
 
 
 ROLES = {
@@ -118,6 +135,9 @@ ROLES = {
     ("GET", "/v1/documents/{document_id}"): Role.READ,
     ("POST", "/v1/documents"): Role.WRITE,
     ("DELETE", "/v1/documents/{document_id}"): Role.WRITE,
+    ("POST", "/v1/ingest"): Role.WRITE,
+    ("GET", "/v1/jobs"): Role.READ,
+    ("GET", "/v1/jobs/{job_id}"): Role.READ,
 }
 
 

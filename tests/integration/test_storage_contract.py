@@ -328,3 +328,21 @@ def test_a_named_job_is_claimed_only_while_queued(storage: Storage) -> None:
     nxt = jobs.claim("w", visibility=60)
     assert nxt is not None
     assert nxt.id == first.id
+
+
+def test_one_file_in_two_collections_keeps_two_sets_of_chunks(storage: Storage) -> None:
+    docs = storage.documents
+    new = version("a", "v1", CORPUS["a"])
+    for collection in ("c", "d"):
+        assert docs.acquire_lease(collection, "a", ME, ttl=600)
+        docs.begin_write(collection, "a", owner=ME, source=new.source, path=new.path)
+        docs.commit_version(collection, "a", new, owner=ME)
+        docs.finish_cleanup(collection, "a")
+        docs.release_lease(collection, "a", ME)
+    for collection in ("c", "d"):
+        hits = docs.keyword_search(collection, "quay", limit=5, document_ids=None)
+        assert {c.chunk_id for c, _ in hits} == {"a:v1:0", "a:v1:1"}
+    # Rewriting the same version (a repair) leaves exactly one row per chunk.
+    write(storage, "a", new)
+    assert len(docs.keyword_search("c", "quay", limit=5, document_ids=None)) == 2
+    assert docs.chunk_ids_by_document("c") == {"a": {"a:v1:0", "a:v1:1"}}

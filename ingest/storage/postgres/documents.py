@@ -33,8 +33,9 @@ _COLUMNS = (
 class PostgresDocumentStore:
     """Documents, versions, sentence spans, live chunks and the bm25 keyword index."""
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, *, bm25: keywords.Bm25 = keywords.DEFAULT) -> None:
         self._pool = pool
+        self.bm25 = bm25
 
     def close(self) -> None:
         self._pool.close()
@@ -130,7 +131,7 @@ class PostgresDocumentStore:
     ) -> list[tuple[StoredChunk, float]]:
         with self._pool.connection() as c:
             return keywords.keyword_search(
-                c, collection, query, limit=limit, document_ids=document_ids
+                c, collection, query, limit=limit, document_ids=document_ids, params=self.bm25
             )
 
     def neighbours(

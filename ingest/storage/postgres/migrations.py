@@ -42,7 +42,7 @@ CREATE TABLE chunks (
     id          bigserial PRIMARY KEY,
     collection  text NOT NULL,
     document_id text NOT NULL,
-    chunk_id    text NOT NULL UNIQUE,
+    chunk_id    text NOT NULL,
     chunk_index integer NOT NULL,
     start       integer NOT NULL,
     "end"       integer NOT NULL,
@@ -50,7 +50,8 @@ CREATE TABLE chunks (
     metadata    text NOT NULL DEFAULT '{}',
     title       text NOT NULL DEFAULT '',
     tsv         tsvector NOT NULL,
-    n_terms     integer NOT NULL
+    n_terms     integer NOT NULL,
+    UNIQUE (collection, chunk_id)  -- one file may be ingested into several collections
 );
 CREATE INDEX chunks_by_document ON chunks (collection, document_id, chunk_index);
 CREATE INDEX chunks_tsv ON chunks USING gin (tsv);

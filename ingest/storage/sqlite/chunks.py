@@ -24,7 +24,7 @@ def match_expression(query: str) -> str:
 
 def insert(conn: sqlite3.Connection, collection: str, chunks: list[StoredChunk]) -> None:
     conn.executemany(
-        "INSERT OR REPLACE INTO chunks (collection, document_id, chunk_id, chunk_index, start, "
+        "INSERT INTO chunks (collection, document_id, chunk_id, chunk_index, start, "
         "end, text, metadata, title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
@@ -43,16 +43,11 @@ def insert(conn: sqlite3.Connection, collection: str, chunks: list[StoredChunk])
     )
 
 
-def delete(
-    conn: sqlite3.Connection, collection: str, document_id: str, *, keep: set[str] | None = None
-) -> None:
-    """Remove a document's chunks, except the ids in `keep` (the version going live)."""
-    rows = conn.execute(
-        "SELECT id, chunk_id FROM chunks WHERE collection=? AND document_id=?",
-        (collection, document_id),
-    ).fetchall()
-    doomed = [(r[0],) for r in rows if not keep or r[1] not in keep]
-    conn.executemany("DELETE FROM chunks WHERE id=?", doomed)
+def delete(conn: sqlite3.Connection, collection: str, document_id: str) -> None:
+    """Remove a document's chunks; the delete trigger takes them out of the FTS index."""
+    conn.execute(
+        "DELETE FROM chunks WHERE collection=? AND document_id=?", (collection, document_id)
+    )
 
 
 _COLUMNS = "c.chunk_id, c.document_id, c.chunk_index, c.start, c.end, c.text, c.metadata"

@@ -163,7 +163,9 @@ class SqliteDocumentStore:
         """Make the new version live and swap its chunks into the keyword index, atomically."""
         with self._tx() as c:
             self._check_lease(c, collection, document_id, owner)
-            chunkstore.delete(c, collection, document_id, keep={ch.chunk_id for ch in new.chunks})
+            # All old rows go, then the new ones are inserted: an INSERT OR REPLACE would skip
+            # the FTS delete trigger (SQLite fires it only with recursive triggers on).
+            chunkstore.delete(c, collection, document_id)
             chunkstore.insert(c, collection, new.chunks)
             c.execute(
                 "UPDATE documents SET source=?, path=?, title=?, content_hash=?, version=?, "

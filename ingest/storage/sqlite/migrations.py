@@ -141,11 +141,44 @@ def _jobs(conn: sqlite3.Connection) -> None:
     )
 
 
+_CHUNKS_PER_COLLECTION = """
+CREATE TABLE chunks_new (
+    id           INTEGER PRIMARY KEY,
+    collection   TEXT NOT NULL,
+    document_id  TEXT NOT NULL,
+    chunk_id     TEXT NOT NULL,
+    chunk_index  INTEGER NOT NULL,
+    start        INTEGER NOT NULL,
+    end          INTEGER NOT NULL,
+    text         TEXT NOT NULL,
+    metadata     TEXT NOT NULL DEFAULT '{}',
+    title        TEXT NOT NULL DEFAULT '',
+    UNIQUE (collection, chunk_id)
+);
+INSERT INTO chunks_new SELECT id, collection, document_id, chunk_id, chunk_index, start, end,
+    text, metadata, title FROM chunks;
+DROP TRIGGER IF EXISTS chunks_ai;
+DROP TRIGGER IF EXISTS chunks_ad;
+DROP TABLE IF EXISTS chunks_fts;
+DROP TABLE chunks;
+ALTER TABLE chunks_new RENAME TO chunks;
+"""
+
+
+def _chunk_ids_per_collection(conn: sqlite3.Connection) -> None:
+    """Chunk ids were unique across collections, so one file ingested into two collections
+    took the other's keyword rows; they are unique within a collection now."""
+    _script(conn, _CHUNKS_PER_COLLECTION)
+    _script(conn, _CHUNKS)
+    conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')")
+
+
 # Append only: a migration that shipped is never edited, a change is a new entry.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("documents and chunks with the FTS5 keyword index", _baseline),
     ("conversation turns", _conversations),
     ("ingestion jobs and the files they carry", _jobs),
+    ("chunk ids unique within a collection, not across them", _chunk_ids_per_collection),
 ]
 
 

@@ -24,5 +24,5 @@ def readyz(components: ComponentsDep) -> ReadyResponse:
     try:
         components.index.heartbeat()
     except Exception as exc:
-        raise NotReadyError(f"vector store unavailable: {exc}") from exc
+        raise NotReadyError(f"storage unavailable: {exc}") from exc
     return ReadyResponse(status="ready", inconsistent_documents=components.consistency.count())

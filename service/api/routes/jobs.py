@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, UploadFile, status
 from fastapi.responses import JSONResponse
@@ -41,12 +42,16 @@ def job_response(job: Job) -> JobResponse:
     )
 
 
+def location(job: Job) -> str:
+    return f"/v1/jobs/{job.id}?{urlencode({'collection': job.collection})}"
+
+
 def accepted(job: Job) -> JSONResponse:
     """202 with the job, and where to poll it."""
     return JSONResponse(
         status_code=status.HTTP_202_ACCEPTED,
         content=job_response(job).model_dump(mode="json"),
-        headers={"Location": f"/v1/jobs/{job.id}"},
+        headers={"Location": location(job)},
     )
 
 
@@ -123,10 +128,17 @@ async def ingest_batch(
     response_model=JobResponse,
     responses={**JOB_RESPONSES, 404: {"model": ErrorResponse}},
 )
-def get_job(job_id: str, access: ReadAccess, components: ComponentsDep) -> JobResponse:
+def get_job(
+    job_id: str,
+    access: ReadAccess,
+    components: ComponentsDep,
+    collection: str | None = CollectionQuery,
+) -> JobResponse:
+    """A job of the collection (default: RAGCHAT_COLLECTION), as `Location` gave it."""
+    name = access.collection(collection)
     job = components.jobs.get(job_id)
-    if job is None or not access.visible([job.collection]):
-        raise NotFoundError(f"no job {job_id!r}")
+    if job is None or job.collection != name:
+        raise NotFoundError(f"no job {job_id!r} in collection {name!r}")
     return job_response(job)
 
 
