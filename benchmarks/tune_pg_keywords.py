@@ -97,7 +97,7 @@ def main() -> None:
             ]
         scored = []
         for params in grid:
-            store.bm25 = params  # type: ignore[attr-defined]
+            store.keywords.bm25 = params  # type: ignore[attr-defined]
             r1, r5 = recall(made["postgres"], halves["first"])
             scored.append((r1, r5, params))
             print(f"tuning half, postgres {params}: recall@1 {r1:.3f} recall@5 {r5:.3f}")

@@ -91,18 +91,21 @@ def open_storage(
         return open_postgres(
             database_url, vectors=vectors, pool_size=pool_size, check_schema=check_schema
         )
+    from ingest.storage.conversations import SqlConversationStore
     from ingest.storage.files import FileBlobStore
     from ingest.storage.jobs import SqlJobQueue
-    from ingest.storage.sqlite.conversations import SqliteConversationStore
+    from ingest.storage.sql import SQLITE
     from ingest.storage.sqlite.database import FILENAME, Database
-    from ingest.storage.sqlite.documents import SqliteDocumentStore
+    from ingest.storage.sqlite.documents import sqlite_documents
 
     db = Database(data_dir / FILENAME)
     return Storage(
-        documents=SqliteDocumentStore(db),
-        conversations=SqliteConversationStore(db),
+        documents=sqlite_documents(db),
+        conversations=SqlConversationStore(
+            read=db.reading, tx=db.tx, dialect=SQLITE, close=db.close
+        ),
         blobs=FileBlobStore(data_dir / "uploads"),
-        jobs=SqlJobQueue(db.tx, placeholder="?", skip_locked=False, close=db.close),
+        jobs=SqlJobQueue(db.tx, dialect=SQLITE, close=db.close),
         vectors=vectors,
         backend="sqlite",
     )

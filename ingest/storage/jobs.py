@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from ingest.storage.records import Job, JobFile
+from ingest.storage.sql import Dialect
 
 # Finished jobs are kept this long for `GET /v1/jobs/{id}`, then removed.
 KEEP_FINISHED_S = 7 * 86400
@@ -52,18 +53,17 @@ class SqlJobQueue:
         self,
         tx: Callable[[], AbstractContextManager[Any]],
         *,
-        placeholder: str,
-        skip_locked: bool,
+        dialect: Dialect,
         close: Callable[[], None] = lambda: None,
     ) -> None:
         """`tx` opens a transaction and yields a connection with `execute(sql, args)`."""
         self._tx = tx
-        self._mark = placeholder
-        self._lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
+        self.dialect = dialect
+        self._lock = dialect.skip_locked
         self._close = close
 
     def _sql(self, sql: str) -> str:
-        return sql.replace("%s", self._mark) if self._mark != "%s" else sql
+        return self.dialect.sql(sql)
 
     def _run(self, c: Any, sql: str, *args: object) -> Any:
         return c.execute(self._sql(sql), args)
@@ -211,7 +211,7 @@ class SqlJobQueue:
             row = self._run(
                 c,
                 "SELECT results FROM jobs WHERE id = %s AND owner = %s AND state = 'running'"
-                + self._lock.replace(" SKIP LOCKED", ""),
+                + self.dialect.lock_row,
                 job_id,
                 owner,
             ).fetchone()

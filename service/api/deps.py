@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Query, Request
 
 from service.api.access import Access, Need
 from service.api.keys import Role
@@ -28,6 +28,24 @@ def get_metrics(request: Request) -> Metrics:
 ComponentsDep = Annotated[Components, Depends(get_components)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+# Upload options, the same on POST /v1/documents and POST /v1/ingest.
+TagsForm = Annotated[
+    list[str] | None, Form(description="tags for filters; repeat the field or use commas")
+]
+ReplaceQuery = Annotated[
+    bool, Query(description="replace a document of the same name (else 409, document_exists)")
+]
+WaitQuery = Annotated[
+    bool, Query(description="false: answer 202 with a job at once, and index later")
+]
+
+
+def tag_list(tags: list[str] | None) -> list[str] | None:
+    """Tags from repeated fields, each of which may hold several joined by commas."""
+    found = [t.strip() for field in tags or [] for t in field.split(",") if t.strip()]
+    return found or None
+
+
 # The role a route needs; each /v1 route declares exactly one (tests/integration/test_scopes.py).
 ReadAccess = Annotated[Access, Depends(Need(Role.READ))]
 WriteAccess = Annotated[Access, Depends(Need(Role.WRITE))]

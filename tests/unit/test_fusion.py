@@ -115,7 +115,7 @@ def test_filters_build_sql_with_any_of_semantics() -> None:
     assert SearchFilters().is_empty()
     filters = SearchFilters(sources=["a.txt", "b.txt"], tags=["x"], date_from=1.0)
     where, args = compile_filters(filters)
-    assert "source IN (?,?)" in where
+    assert "source IN (?, ?)" in where
     assert "json_each" in where
     assert "doc_date >= ?" in where
     assert args == ["a.txt", "b.txt", "x", 1.0]

@@ -63,11 +63,12 @@ def open_postgres(
     url: str, *, vectors: VectorStore, pool_size: int = 10, check_schema: bool = True
 ) -> Storage:
     from ingest.storage import Storage
+    from ingest.storage.conversations import SqlConversationStore
     from ingest.storage.jobs import SqlJobQueue
     from ingest.storage.postgres.blobs import PostgresBlobStore
-    from ingest.storage.postgres.conversations import PostgresConversationStore
-    from ingest.storage.postgres.documents import PostgresDocumentStore
+    from ingest.storage.postgres.documents import postgres_documents
     from ingest.storage.postgres.migrations import check
+    from ingest.storage.sql import POSTGRES
 
     pool = connect_pool(url, size=pool_size)
     if check_schema:
@@ -78,10 +79,17 @@ def open_postgres(
             pool.close()
             raise
     return Storage(
-        documents=PostgresDocumentStore(pool),
-        conversations=PostgresConversationStore(pool),
+        documents=postgres_documents(pool),
+        conversations=SqlConversationStore(
+            read=pool.connection,
+            tx=pool.connection,
+            dialect=POSTGRES,
+            # One writer per conversation at a time, so two replicas never take one seq.
+            serialize="SELECT pg_advisory_xact_lock(hashtext(%s))",
+            close=pool.close,
+        ),
         blobs=PostgresBlobStore(pool),
-        jobs=SqlJobQueue(pool.connection, placeholder="%s", skip_locked=True, close=pool.close),
+        jobs=SqlJobQueue(pool.connection, dialect=POSTGRES, close=pool.close),
         vectors=vectors,
         backend="postgres",
     )

@@ -1,24 +1,12 @@
-"""SearchFilters compiled to a WHERE clause over PostgreSQL's documents table."""
+"""SearchFilters compiled for PostgreSQL: tags are a jsonb array, matched with `?|`."""
 
 from __future__ import annotations
 
+from ingest.storage import documents
 from ingest.storage.filters import SearchFilters
+from ingest.storage.sql import POSTGRES
 
 
 def compile_filters(filters: SearchFilters) -> tuple[str, list[object]]:
-    clauses: list[str] = []
-    args: list[object] = []
-    for column, values in (("source", filters.sources), ("document_id", filters.document_ids)):
-        if values:
-            clauses.append(f"{column} = ANY(%s)")
-            args.append(list(values))
-    if filters.tags:
-        clauses.append("tags ?| %s")  # any of the tags
-        args.append(list(filters.tags))
-    if filters.date_from is not None:
-        clauses.append("doc_date >= %s")
-        args.append(filters.date_from)
-    if filters.date_to is not None:
-        clauses.append("doc_date <= %s")
-        args.append(filters.date_to)
-    return (" AND ".join(clauses) or "true"), args
+    """A WHERE clause over PostgreSQL's documents table."""
+    return documents.compile_filters(filters, POSTGRES, lambda _: "tags ?| %s")

@@ -9,10 +9,10 @@ written in lexeme order, so concurrent writers always lock rows in one order).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from ingest.storage.documents import CHUNK_COLUMNS, INSERT_CHUNK, chunk_of, chunk_rows
 from ingest.storage.keywords import query_terms
 from ingest.storage.records import StoredChunk
 
@@ -37,7 +37,6 @@ class Bm25:
 
 DEFAULT = Bm25()
 
-_CHUNK_COLUMNS = 'c.chunk_id, c.document_id, c.chunk_index, c.start, c."end", c.text, c.metadata'
 
 _SEARCH = f"""
 WITH q AS (
@@ -76,14 +75,9 @@ scored AS (
     JOIN idf ON idf.lexeme = t.lexeme
     GROUP BY cand.id
 )
-SELECT {_CHUNK_COLUMNS}, s.score FROM scored s JOIN chunks c ON c.id = s.id
+SELECT {CHUNK_COLUMNS}, s.score FROM scored s JOIN chunks c ON c.id = s.id
 ORDER BY s.score DESC, c.id LIMIT %(limit)s
 """
-
-
-def chunk_of(row: tuple) -> StoredChunk:
-    cid, doc, index, start, end, text, meta = row[:7]
-    return StoredChunk(cid, doc, index, start, end, text, json.loads(meta))
 
 
 def keyword_search(
@@ -149,23 +143,7 @@ def replace_chunks(conn: Any, collection: str, document_id: str, chunks: list[St
     if chunks:
         with conn.cursor() as cur:
             cur.executemany(
-                'INSERT INTO chunks (collection, document_id, chunk_id, chunk_index, start, "end", '
-                "text, metadata, title) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                [
-                    (
-                        collection,
-                        c.document_id,
-                        c.chunk_id,
-                        c.chunk_index,
-                        c.start,
-                        c.end,
-                        c.text,
-                        json.dumps(c.metadata),
-                        c.title,
-                    )
-                    for c in chunks
-                ],
-                returning=True,
+                INSERT_CHUNK + " RETURNING id", chunk_rows(collection, chunks), returning=True
             )
             while True:
                 row = cur.fetchone()

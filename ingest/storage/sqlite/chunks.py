@@ -7,11 +7,12 @@ rebuilt, and it lives in the service's data dir whether Chroma is embedded or a 
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
+from ingest.storage.documents import CHUNK_COLUMNS, INSERT_CHUNK, chunk_of, chunk_rows
 from ingest.storage.keywords import query_terms
 from ingest.storage.records import StoredChunk
+from ingest.storage.sql import SQLITE
 
 # bm25 column weights: chunk text, then the document title every chunk of it carries.
 _WEIGHTS = "1.0, 0.5"
@@ -23,24 +24,7 @@ def match_expression(query: str) -> str:
 
 
 def insert(conn: sqlite3.Connection, collection: str, chunks: list[StoredChunk]) -> None:
-    conn.executemany(
-        "INSERT INTO chunks (collection, document_id, chunk_id, chunk_index, start, "
-        "end, text, metadata, title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                collection,
-                c.document_id,
-                c.chunk_id,
-                c.chunk_index,
-                c.start,
-                c.end,
-                c.text,
-                json.dumps(c.metadata),
-                c.title,
-            )
-            for c in chunks
-        ],
-    )
+    conn.executemany(SQLITE.sql(INSERT_CHUNK), chunk_rows(collection, chunks))
 
 
 def delete(conn: sqlite3.Connection, collection: str, document_id: str) -> None:
@@ -48,14 +32,6 @@ def delete(conn: sqlite3.Connection, collection: str, document_id: str) -> None:
     conn.execute(
         "DELETE FROM chunks WHERE collection=? AND document_id=?", (collection, document_id)
     )
-
-
-_COLUMNS = "c.chunk_id, c.document_id, c.chunk_index, c.start, c.end, c.text, c.metadata"
-
-
-def _chunk(row: tuple) -> StoredChunk:
-    cid, doc, index, start, end, text, meta = row[:7]
-    return StoredChunk(cid, doc, index, start, end, text, json.loads(meta))
 
 
 def keyword_search(
@@ -71,7 +47,7 @@ def keyword_search(
     if not expression or (document_ids is not None and not document_ids):
         return []
     sql = (
-        f"SELECT {_COLUMNS}, -bm25(chunks_fts, {_WEIGHTS}) AS s FROM chunks_fts "
+        f"SELECT {CHUNK_COLUMNS}, -bm25(chunks_fts, {_WEIGHTS}) AS s FROM chunks_fts "
         "JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH ? AND c.collection = ?"
     )
     args: list[object] = [expression, collection]
@@ -80,38 +56,4 @@ def keyword_search(
         args += document_ids
     sql += f" ORDER BY bm25(chunks_fts, {_WEIGHTS}) LIMIT ?"
     args.append(limit)
-    return [(_chunk(r), float(r[7])) for r in conn.execute(sql, args).fetchall()]
-
-
-def neighbours(
-    conn: sqlite3.Connection, collection: str, document_id: str, chunk_index: int, *, width: int
-) -> list[StoredChunk]:
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM chunks c WHERE c.collection=? AND c.document_id=? "
-        "AND c.chunk_index BETWEEN ? AND ? ORDER BY c.chunk_index",
-        (collection, document_id, chunk_index - width, chunk_index + width),
-    ).fetchall()
-    return [_chunk(r) for r in rows]
-
-
-def chunk_ids_by_document(conn: sqlite3.Connection, collection: str) -> dict[str, set[str]]:
-    ids: dict[str, set[str]] = {}
-    for doc, cid in conn.execute(
-        "SELECT document_id, chunk_id FROM chunks WHERE collection=?", (collection,)
-    ):
-        ids.setdefault(doc, set()).add(cid)
-    return ids
-
-
-def document_chunks(
-    conn: sqlite3.Connection, collection: str, document_id: str
-) -> list[StoredChunk]:
-    rows = conn.execute(
-        f"SELECT {_COLUMNS}, c.title FROM chunks c WHERE c.collection=? AND c.document_id=? "
-        "ORDER BY c.chunk_index",
-        (collection, document_id),
-    ).fetchall()
-    return [
-        StoredChunk(cid, doc, index, start, end, text, json.loads(meta), title)
-        for cid, doc, index, start, end, text, meta, title in rows
-    ]
+    return [(chunk_of(r), float(r[7])) for r in conn.execute(sql, args).fetchall()]

@@ -41,6 +41,8 @@ class Database:
                 raise
             self.conn.execute("COMMIT")
 
-    def rows(self, sql: str, *args: object) -> list[tuple]:
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection, for reads outside a write transaction (WAL: they never block)."""
         with self.lock:
-            return self.conn.execute(sql, args).fetchall()
+            yield self.conn

@@ -1,27 +1,18 @@
-"""SearchFilters compiled to a WHERE clause over SQLite's documents table."""
+"""SearchFilters compiled for SQLite: tags are a JSON array read with json_each."""
 
 from __future__ import annotations
 
+from ingest.storage import documents
 from ingest.storage.filters import SearchFilters
+from ingest.storage.sql import SQLITE
+
+
+def _any_tag(n: int) -> str:
+    marks = ", ".join(["%s"] * n)
+    return f"EXISTS (SELECT 1 FROM json_each(documents.tags) WHERE json_each.value IN ({marks}))"
 
 
 def compile_filters(filters: SearchFilters) -> tuple[str, list[object]]:
-    clauses: list[str] = []
-    args: list[object] = []
-    for column, values in (("source", filters.sources), ("document_id", filters.document_ids)):
-        if values:
-            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-            args += values
-    if filters.tags:
-        clauses.append(
-            "EXISTS (SELECT 1 FROM json_each(documents.tags) "
-            f"WHERE json_each.value IN ({','.join('?' * len(filters.tags))}))"
-        )
-        args += filters.tags
-    if filters.date_from is not None:
-        clauses.append("doc_date >= ?")
-        args.append(filters.date_from)
-    if filters.date_to is not None:
-        clauses.append("doc_date <= ?")
-        args.append(filters.date_to)
-    return (" AND ".join(clauses) or "1"), args
+    """A WHERE clause (with `?` placeholders) over SQLite's documents table."""
+    where, args = documents.compile_filters(filters, SQLITE, _any_tag)
+    return SQLITE.sql(where), args

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, UploadFile, status
+from fastapi import APIRouter, Query, UploadFile, status
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -10,7 +10,17 @@ from ingest.index import check_collection
 from ingest.storage import DocumentRecord
 from ingest.uploads import check_upload, store_upload
 from ingest.uploads import delete_document as delete_stored_document
-from service.api.deps import ComponentsDep, MetricsDep, ReadAccess, SettingsDep, WriteAccess
+from service.api.deps import (
+    ComponentsDep,
+    MetricsDep,
+    ReadAccess,
+    ReplaceQuery,
+    SettingsDep,
+    TagsForm,
+    WaitQuery,
+    WriteAccess,
+    tag_list,
+)
 from service.api.routes.jobs import accepted
 from service.errors import NotFoundError
 from service.schemas import (
@@ -95,27 +105,21 @@ async def upload_document(
     settings: SettingsDep,
     metrics: MetricsDep,
     collection: str | None = CollectionQuery,
-    tags: Annotated[
-        list[str] | None, Form(description="tags for filters; repeat the field or use commas")
-    ] = None,
-    replace: Annotated[
-        bool, Query(description="replace a document of the same name (else 409)")
-    ] = False,
+    tags: TagsForm = None,
+    replace: ReplaceQuery = False,
     document_id: Annotated[
         str | None, Query(description="replace this document (it must have the same name)")
     ] = None,
-    wait: Annotated[
-        bool, Query(description="false: answer 202 with a job at once, and index later")
-    ] = True,
+    wait: WaitQuery = True,
 ) -> UploadResponse | JSONResponse:
     name = access.collection(collection)
     data = await file.read(settings.ingest.max_file_bytes + 1)
-    tag_list = [t.strip() for field in tags or [] for t in field.split(",") if t.strip()]
+    tagged = tag_list(tags)
     if not wait:
         filename = file.filename or ""
         # A wrong type or size is refused now, as with wait=true; parsing happens in the job.
         check_upload(filename, len(data), max_bytes=settings.ingest.max_file_bytes)
-        options = {"tags": tag_list or None, "replace": replace, "document_id": document_id}
+        options = {"tags": tagged, "replace": replace, "document_id": document_id}
         job = await run_in_threadpool(
             components.enqueue_uploads, collection=name, uploads=[(filename, data, options)]
         )
@@ -127,7 +131,7 @@ async def upload_document(
         filename=file.filename or "",
         collection=name,
         ingestor=components.ingestor,
-        tags=tag_list or None,
+        tags=tagged,
         replace=replace,
         document_id=document_id,
     )

@@ -6,12 +6,22 @@ import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, UploadFile, status
+from fastapi import APIRouter, Query, UploadFile, status
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ingest.storage import Job
-from service.api.deps import ComponentsDep, MetricsDep, ReadAccess, SettingsDep, WriteAccess
+from service.api.deps import (
+    ComponentsDep,
+    MetricsDep,
+    ReadAccess,
+    ReplaceQuery,
+    SettingsDep,
+    TagsForm,
+    WaitQuery,
+    WriteAccess,
+    tag_list,
+)
 from service.components import Components
 from service.errors import BadRequestError, NotFoundError
 from service.schemas import ErrorResponse, JobFileResult, JobList, JobProgress, JobResponse
@@ -89,15 +99,9 @@ async def ingest_batch(
     settings: SettingsDep,
     metrics: MetricsDep,
     collection: str | None = CollectionQuery,
-    tags: Annotated[
-        list[str] | None, Form(description="tags for every file; repeat or use commas")
-    ] = None,
-    replace: Annotated[
-        bool, Query(description="replace documents of the same names (else each is a 409)")
-    ] = False,
-    wait: Annotated[
-        bool, Query(description="false: answer 202 with the job at once, and index later")
-    ] = True,
+    tags: TagsForm = None,
+    replace: ReplaceQuery = False,
+    wait: WaitQuery = True,
 ) -> JobResponse | JSONResponse:
     """Index a batch of uploads as one job; per-file results and errors are in `results`."""
     name = access.collection(collection)
@@ -108,8 +112,7 @@ async def ingest_batch(
             f"{len(files)} files in one request; the limit is {settings.jobs.max_files} "
             "(RAGCHAT_JOBS__MAX_FILES)"
         )
-    tag_list = [t.strip() for field in tags or [] for t in field.split(",") if t.strip()]
-    options = {"tags": tag_list or None, "replace": replace}
+    options = {"tags": tag_list(tags), "replace": replace}
     uploads = [
         (f.filename or "", await f.read(settings.ingest.max_file_bytes + 1), options) for f in files
     ]
