@@ -27,9 +27,10 @@ __all__ = ["Index", "InvalidCollectionError", "LeaseBusyError", "check_collectio
 
 logger = logging.getLogger(__name__)
 
-# A write holds its document's lease this long at most before a writer on another host may
-# take it over; on this host a lease lasts exactly as long as its process.
+# A lease lasts this long unless renewed; a writer renews the leases it holds every
+# RENEW_SECONDS, so only a writer that stopped (or whose process died) lets one expire.
 LEASE_SECONDS = 600.0
+RENEW_SECONDS = LEASE_SECONDS / 6
 _STRIPES = 64
 _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
@@ -55,14 +56,42 @@ class Index:
         self.blobs = storage.blobs
         self._stripes = [threading.RLock() for _ in range(_STRIPES)]
         self._held = threading.local()
+        self._leases: dict[tuple[str, str], str] = {}
+        self._leases_lock = threading.Lock()
+        self._keeper: threading.Thread | None = None
+        self._closed = threading.Event()
+
+    def _keep_leases(self) -> None:
+        """Renew every lease this process holds, so a long write never loses its lease."""
+        while not self._closed.wait(RENEW_SECONDS):
+            with self._leases_lock:
+                held = list(self._leases.items())
+            for (collection, document_id), owner in held:
+                try:
+                    self.store.renew_lease(collection, document_id, owner, ttl=LEASE_SECONDS)
+                except Exception:
+                    logger.warning("renewing the lease of %s failed", document_id, exc_info=True)
+
+    def _track(self, key: tuple[str, str], owner: str | None) -> None:
+        with self._leases_lock:
+            if owner is None:
+                self._leases.pop(key, None)
+                return
+            self._leases[key] = owner
+            if self._keeper is None:
+                self._keeper = threading.Thread(
+                    target=self._keep_leases, name="leases", daemon=True
+                )
+                self._keeper.start()
 
     @contextmanager
     def writing(self, collection: str, document_id: str, *, wait: float = 300.0) -> Iterator[str]:
         """Hold the document's write lease: one writer per document, in this process and others.
 
         Threads of this process queue on a lock; other processes see the lease in the
-        docstore and wait for it. Re-entered by the same thread, it is the same lease.
-        Yields the lease owner that every docstore write must present.
+        document store and wait for it; a thread renews it while it is held. Re-entered by
+        the same thread, it is the same lease. Yields the lease owner that every write of
+        the document store must present.
         """
         key = (collection, document_id)
         held: dict[tuple[str, str], str] = self._held.__dict__.setdefault("leases", {})
@@ -85,15 +114,18 @@ class Index:
                 time.sleep(pause)
                 pause = min(pause * 2, 0.5)
             held[key] = owner
+            self._track(key, owner)
             try:
                 yield owner
             finally:
                 del held[key]
+                self._track(key, None)
                 self.store.release_lease(collection, document_id, owner)
         finally:
             lock.release()
 
     def close(self) -> None:
+        self._closed.set()
         self.storage.close()
 
     def heartbeat(self) -> bool:
@@ -176,10 +208,10 @@ class Index:
         return touched
 
     def delete(self, collection: str, document_id: str) -> bool:
-        with self.writing(collection, document_id):
+        with self.writing(collection, document_id) as owner:
             if self.store.get(collection, document_id) is None:
                 return False
-            self.store.retire(collection, document_id)
+            self.store.retire(collection, document_id, owner=owner)
             self.vectors.delete_stale(collection, document_id=document_id, keep_version=None)
             self.store.finish_cleanup(collection, document_id)
             return True

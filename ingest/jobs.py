@@ -86,14 +86,20 @@ class JobRunner:
         return self.queue.get(job.id)
 
     def run(self, job: Job) -> None:
+        """Run a claimed job; `job.owner` is the claim's token."""
+        claim = str(job.owner)
         lost = threading.Event()
         done = threading.Event()
 
         def beat() -> None:
+            """Keep the claim alive; a failed heartbeat is retried, a refused one ends it."""
             while not done.wait(self.visibility / 3):
-                if not self.queue.heartbeat(job.id, self.owner, visibility=self.visibility):
-                    lost.set()
-                    return
+                try:
+                    if not self.queue.heartbeat(job.id, claim, visibility=self.visibility):
+                        lost.set()
+                        return
+                except Exception:
+                    logger.warning("job %s: heartbeat failed; retrying", job.id, exc_info=True)
 
         beater = threading.Thread(target=beat, name=f"job-{job.id[:8]}-heartbeat", daemon=True)
         beater.start()
@@ -108,20 +114,20 @@ class JobRunner:
                     return
                 result = self._one(job, f)
                 results.append(result)
-                if not self.queue.record(job.id, self.owner, result):
+                if not self.queue.record(job.id, claim, result):
                     logger.warning("job %s: no longer ours; stopping", job.id)
                     return
             failed = all(r["status"] == "failed" for r in results) and bool(results)
             self.queue.finish(
                 job.id,
-                self.owner,
+                claim,
                 state="failed" if failed else "succeeded",
                 error="no file could be indexed" if failed else None,
             )
         except Exception as exc:  # the job's own failure, not one file's: retried
             logger.exception("job %s failed; it will be retried", job.id)
             if job.attempts >= job.max_attempts:
-                self.queue.finish(job.id, self.owner, state="failed", error=str(exc))
+                self.queue.finish(job.id, claim, state="failed", error=str(exc))
         finally:
             done.set()
 

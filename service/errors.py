@@ -68,7 +68,19 @@ def classify(exc: BaseException) -> tuple[int, str | None]:
         return 413, None
     if isinstance(exc, UnsupportedFileError):
         return 422, "unreadable_document"
+    if _database_down(exc):
+        return 503, "storage_unavailable"
     return 500, "server_error"
+
+
+def _database_down(exc: BaseException) -> bool:
+    """A lost or refused database connection, or a pool with no connection free in time:
+    the server is fine and the request may be retried (psycopg is not imported here)."""
+    kind = type(exc)
+    names = {k.__name__ for k in kind.__mro__}
+    return kind.__module__.startswith(("psycopg", "psycopg_pool")) and bool(
+        names & {"OperationalError", "PoolTimeout", "InterfaceError"}
+    )
 
 
 # The exceptions the HTTP layer maps with `classify` (anything else is a 500).

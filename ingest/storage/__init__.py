@@ -105,7 +105,7 @@ def open_storage(
             read=db.reading, tx=db.tx, dialect=SQLITE, close=db.close
         ),
         blobs=FileBlobStore(data_dir / "uploads"),
-        jobs=SqlJobQueue(db.tx, dialect=SQLITE, close=db.close),
+        jobs=SqlJobQueue(read=db.reading, tx=db.tx, dialect=SQLITE, close=db.close),
         vectors=vectors,
         backend="sqlite",
     )

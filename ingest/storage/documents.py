@@ -320,6 +320,18 @@ class SqlDocumentStore:
                 (collection, document_id, owner),
             )
 
+    def renew_lease(self, collection: str, document_id: str, owner: str, *, ttl: float) -> bool:
+        """Push a held lease's expiry back; False when the lease is no longer `owner`'s."""
+        with self._tx() as c:
+            cur = c.execute(
+                self._sql(
+                    "UPDATE documents SET lease_expires=%s WHERE collection=%s "
+                    "AND document_id=%s AND lease_owner=%s"
+                ),
+                (time.time() + ttl, collection, document_id, owner),
+            )
+            return bool(cur.rowcount)
+
     def is_leased(self, collection: str, document_id: str) -> bool:
         """True while a live writer holds the document's lease."""
         rows = self._rows(
@@ -400,9 +412,10 @@ class SqlDocumentStore:
                 (json.dumps(sorted(set(tags))), collection, document_id),
             )
 
-    def retire(self, collection: str, document_id: str) -> None:
+    def retire(self, collection: str, document_id: str, *, owner: str) -> None:
         """Make a document invisible at once; its vectors are removed by the next cleanup."""
         with self._tx() as c:
+            self._check_lease(c, collection, document_id, owner)
             self.keywords.replace(c, collection, document_id, [])
             c.execute(
                 self._sql(

@@ -51,12 +51,15 @@ def _job(row: tuple) -> Job:
 class SqlJobQueue:
     def __init__(
         self,
-        tx: Callable[[], AbstractContextManager[Any]],
         *,
+        read: Callable[[], AbstractContextManager[Any]],
+        tx: Callable[[], AbstractContextManager[Any]],
         dialect: Dialect,
         close: Callable[[], None] = lambda: None,
     ) -> None:
-        """`tx` opens a transaction and yields a connection with `execute(sql, args)`."""
+        """`tx` opens a transaction and yields a connection with `execute(sql, args)`; `read`
+        yields one to read with."""
+        self._read = read
         self._tx = tx
         self.dialect = dialect
         self._lock = dialect.skip_locked
@@ -127,12 +130,12 @@ class SqlJobQueue:
         return job
 
     def get(self, job_id: str) -> Job | None:
-        with self._tx() as c:
+        with self._read() as c:
             row = self._run(c, f"SELECT {_COLUMNS} FROM jobs WHERE id = %s", job_id).fetchone()
         return _job(row) if row else None
 
     def recent(self, collections: list[str] | None, *, limit: int) -> list[Job]:
-        with self._tx() as c:
+        with self._read() as c:
             if collections is None:
                 rows = self._run(
                     c, f"SELECT {_COLUMNS} FROM jobs ORDER BY created_at DESC LIMIT %s", limit
@@ -151,7 +154,7 @@ class SqlJobQueue:
         return [_job(r) for r in rows]
 
     def files(self, job_id: str) -> list[JobFile]:
-        with self._tx() as c:
+        with self._read() as c:
             rows = self._run(
                 c,
                 "SELECT seq, filename, options, data FROM job_files WHERE job_id = %s ORDER BY seq",
@@ -160,8 +163,14 @@ class SqlJobQueue:
         return [JobFile(seq, name, bytes(data), json.loads(opts)) for seq, name, opts, data in rows]
 
     def claim(self, owner: str, *, visibility: float, job_id: str | None = None) -> Job | None:
-        """The oldest job that is queued, or whose owner stopped heartbeating; None if none."""
+        """The oldest job that is queued, or whose owner stopped heartbeating; None if none.
+
+        The claimed job's `owner` is `owner` plus a token of this claim: heartbeats, results
+        and the finish must present it, so a worker whose claim lapsed and was taken again
+        (even by itself, from another thread) can no longer write to the job.
+        """
         now = time.time()
+        token = f"{owner}/{uuid.uuid4().hex[:12]}"
         with self._tx() as c:
             abandoned = self._run(
                 c,
@@ -184,7 +193,7 @@ class SqlJobQueue:
                 f"UPDATE jobs SET state = 'running', owner = %s, attempts = attempts + 1, "
                 f"visible_at = %s, updated_at = %s WHERE id = (SELECT id FROM jobs WHERE "
                 f"{which} ORDER BY created_at LIMIT 1{self._lock}) RETURNING {_COLUMNS}",
-                owner,
+                token,
                 now + visibility,
                 now,
                 job_id or now,

@@ -1,7 +1,8 @@
 """Who holds a document's write lease, and when a holder counts as gone.
 
-Owners are `host:pid:random`. A holder on this host keeps its lease for as long as its
-process lives; one on another host keeps it until the lease expires.
+Owners are `host:pid:random`. A lease ends when it expires; its holder renews it while it
+writes (`Index` does, from a thread), so only a holder that stopped lets it expire. A holder
+on this host whose process has died lets it go at once, without waiting for the expiry.
 """
 
 from __future__ import annotations
@@ -48,9 +49,11 @@ def process_alive(pid: int) -> bool:
 
 
 def lease_is_stale(owner: str, expires: float | None, now: float) -> bool:
-    if owner.startswith(f"{HOST}:"):
-        return owner_is_gone(owner)
-    return (expires or 0.0) < now
+    """Expired, or held by a dead process of this host. Expiry counts on this host too:
+    containers may share a host name and not a process table, and a pid may be reused."""
+    if (expires or 0.0) < now:
+        return True
+    return owner.startswith(f"{HOST}:") and owner_is_gone(owner)
 
 
 def lost_lease(collection: str, document_id: str) -> LeaseBusyError:

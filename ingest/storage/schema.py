@@ -38,10 +38,10 @@ def state(*, data_dir: Path, database_url: str = "") -> SchemaState:
     if database_url:
         import psycopg
 
-        from ingest.storage.postgres import where
+        from ingest.storage.postgres import libpq_url, where
         from ingest.storage.postgres.migrations import status
 
-        with psycopg.connect(database_url, connect_timeout=15) as conn:
+        with psycopg.connect(libpq_url(database_url), connect_timeout=15) as conn:
             applied, known = status(conn)
         return SchemaState(f"PostgreSQL {where(database_url)}", applied, known)
     from ingest.storage.sqlite.database import FILENAME

@@ -60,5 +60,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        kind = classify(exc)[1]
+        if kind == "storage_unavailable":
+            logger.warning("the database is unavailable: %s", exc)
+            return error_response(
+                503, "the database is unavailable; retry shortly", kind, {"Retry-After": "5"}
+            )
         logger.exception("unhandled error", exc_info=exc)
         return error_response(500, "internal error; see the server log", "server_error")

@@ -135,7 +135,7 @@ def test_scores_depend_only_on_live_chunks(storage: Storage, tmp_path: Path) -> 
     docs = storage.documents
     write(storage, "a", version("a", "v2", ["A new quay for ferries.", "It opens in May."]))
     assert docs.acquire_lease("c", "c", ME, ttl=600)
-    docs.retire("c", "c")
+    docs.retire("c", "c", owner=ME)
     docs.finish_cleanup("c", "c")
     docs.release_lease("c", "c", ME)
     fresh_dir = tmp_path / f"fresh-{storage.backend}"
@@ -188,6 +188,14 @@ def test_leases_exclude_live_writers_and_pass_from_dead_ones(storage: Storage) -
     assert not docs.acquire_lease("c", "d", ME, ttl=600)
     assert docs.acquire_lease("c", "d", "elsewhere:1:x", ttl=-1)
     assert docs.acquire_lease("c", "d", ME, ttl=600)
+    # A holder renews its lease; an expired one passes, even from a live process here.
+    assert docs.renew_lease("c", "d", ME, ttl=600)
+    assert not docs.renew_lease("c", "d", parent, ttl=600)
+    assert docs.acquire_lease("c", "d", ME, ttl=-1)
+    assert docs.acquire_lease("c", "d", parent, ttl=600)
+    assert docs.acquire_lease("c", "d", ME, ttl=600) is False
+    docs.release_lease("c", "d", parent)
+    assert docs.acquire_lease("c", "d", ME, ttl=600)
     new = version("d", "v1", ["Text."])
     with pytest.raises(LeaseBusyError):
         docs.commit_version("c", "d", new, owner="elsewhere:1:x")
@@ -211,7 +219,7 @@ def test_an_unfinished_write_is_left_for_cleanup_and_the_old_version_stays(
     assert docs.pending_cleanup("c") == []
     assert docs.get("c", "a").version == "v1"  # type: ignore[union-attr]
     assert docs.acquire_lease("c", "b", ME, ttl=600)
-    docs.retire("c", "b")
+    docs.retire("c", "b", owner=ME)
     assert docs.text("c", "b") is None
     assert docs.keyword_search("c", "lighthouse", limit=5, document_ids=None) == []
     docs.finish_cleanup("c", "b")
@@ -259,7 +267,7 @@ def test_the_stamp_changes_with_every_document_change(storage: Storage) -> None:
     replaced = docs.stamp("c")
     assert replaced != full
     assert docs.acquire_lease("c", "b", ME, ttl=600)
-    docs.retire("c", "b")
+    docs.retire("c", "b", owner=ME)
     assert docs.stamp("c") != replaced
     docs.finish_cleanup("c", "b")
     docs.release_lease("c", "b", ME)
@@ -280,23 +288,24 @@ def test_a_job_is_claimed_once_heartbeats_and_finishes(storage: Storage) -> None
     ]
     claimed = jobs.claim("w1", visibility=60)
     assert claimed is not None
-    assert (claimed.id, claimed.state, claimed.owner, claimed.attempts) == (
+    w1 = str(claimed.owner)  # the claim's token: the worker's name and a random part
+    assert (claimed.id, claimed.state, w1.split("/")[0], claimed.attempts) == (
         job.id,
         "running",
         "w1",
         1,
     )
     assert jobs.claim("w2", visibility=60) is None  # invisible while w1 heartbeats
-    assert jobs.heartbeat(job.id, "w1", visibility=60)
-    assert not jobs.heartbeat(job.id, "w2", visibility=60)
-    assert jobs.record(job.id, "w1", {"seq": 0, "filename": "a.txt", "status": "added"})
+    assert jobs.heartbeat(job.id, w1, visibility=60)
+    assert not jobs.heartbeat(job.id, "w1", visibility=60)  # the name alone is not the claim
+    assert jobs.record(job.id, w1, {"seq": 0, "filename": "a.txt", "status": "added"})
     assert not jobs.record(job.id, "w2", {"seq": 1, "filename": "b.md", "status": "added"})
-    assert jobs.finish(job.id, "w1", state="succeeded")
+    assert jobs.finish(job.id, w1, state="succeeded")
     done = jobs.get(job.id)
     assert done is not None
     assert (done.state, done.owner, [r["seq"] for r in done.results]) == ("succeeded", None, [0, 2])
     assert jobs.files(job.id) == []  # a finished job's bytes are dropped
-    assert not jobs.finish(job.id, "w1", state="failed")
+    assert not jobs.finish(job.id, w1, state="failed")
     assert [j.id for j in jobs.recent(["c"], limit=5)] == [job.id]
     assert jobs.recent(["other"], limit=5) == []
     assert jobs.get("nope") is None
@@ -305,11 +314,15 @@ def test_a_job_is_claimed_once_heartbeats_and_finishes(storage: Storage) -> None
 def test_a_job_whose_worker_stops_is_taken_again_then_given_up(storage: Storage) -> None:
     jobs = storage.jobs
     job = jobs.enqueue(kind="ingest", collection="c", files=files("a.txt"), max_attempts=2)
-    assert jobs.claim("dead", visibility=-1) is not None  # its deadline has passed already
-    again = jobs.claim("w2", visibility=-1)
+    first = jobs.claim("w", visibility=-1)  # its deadline has passed already
+    assert first is not None
+    again = jobs.claim("w", visibility=-1)  # the same worker, from another thread
     assert again is not None
-    assert (again.id, again.owner, again.attempts) == (job.id, "w2", 2)
-    assert not jobs.heartbeat(job.id, "dead", visibility=60)
+    assert (again.id, again.attempts) == (job.id, 2)
+    assert again.owner != first.owner
+    # The lapsed claim can no longer write, though its worker's name is the same.
+    assert not jobs.heartbeat(job.id, str(first.owner), visibility=60)
+    assert not jobs.record(job.id, str(first.owner), {"seq": 0, "filename": "a", "status": "x"})
     assert jobs.claim("w3", visibility=60) is None  # two attempts made: it fails instead
     failed = jobs.get(job.id)
     assert failed is not None

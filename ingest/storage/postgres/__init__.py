@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_S = 15.0
 
 
+def libpq_url(url: str) -> str:
+    """The URL as libpq takes it: SQLAlchemy's `postgresql+psycopg://` form is accepted too."""
+    for prefix in ("postgresql+psycopg://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url
+
+
 def where(url: str) -> str:
     """host:port/database of a URL, without its user or password (for messages)."""
     parsed = urlparse(url)
@@ -34,7 +42,7 @@ def connect_pool(url: str, *, size: int) -> Any:
             "RAGCHAT_DATABASE_URL names PostgreSQL, but psycopg is not installed: "
             "pip install 'ragchat[postgres]'"
         ) from exc
-    url = url.replace("postgresql+psycopg://", "postgresql://")
+    url = libpq_url(url)
     try:  # one plain connection first: a refusal or a bad password fails now, and says so
         psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
     except psycopg.Error as exc:
@@ -89,7 +97,9 @@ def open_postgres(
             close=pool.close,
         ),
         blobs=PostgresBlobStore(pool),
-        jobs=SqlJobQueue(pool.connection, dialect=POSTGRES, close=pool.close),
+        jobs=SqlJobQueue(
+            read=pool.connection, tx=pool.connection, dialect=POSTGRES, close=pool.close
+        ),
         vectors=vectors,
         backend="postgres",
     )

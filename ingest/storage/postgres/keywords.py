@@ -51,8 +51,8 @@ tot AS (
 ),
 idf AS (
     SELECT k.lexeme, CASE WHEN %(robertson)s
-        THEN greatest(ln(((SELECT n FROM tot) - k.df + 0.5) / (k.df + 0.5)), 1e-6)
-        ELSE ln(1 + ((SELECT n FROM tot) - k.df + 0.5) / (k.df + 0.5)) END AS w
+        THEN greatest(ln(greatest(((SELECT n FROM tot) - k.df + 0.5) / (k.df + 0.5), 1e-9)), 1e-6)
+        ELSE ln(1 + greatest(((SELECT n FROM tot) - k.df + 0.5) / (k.df + 0.5), 0)) END AS w
     FROM keyword_terms k JOIN q ON q.lexeme = k.lexeme
     WHERE k.collection = %(collection)s AND k.df > 0
 ),
@@ -127,18 +127,23 @@ def _term_counts(conn: Any, ids: list[int]) -> tuple[dict[str, int], int, int]:
     return counts, len(ids), int(terms)
 
 
+def _delete(conn: Any, collection: str, document_id: str) -> tuple[dict[str, int], int, int]:
+    """Delete a document's chunks; the counts `_term_counts` gives, of the rows deleted."""
+    rows = conn.execute(
+        "WITH gone AS (DELETE FROM chunks WHERE collection = %s AND document_id = %s "
+        "RETURNING tsv, n_terms), terms AS (SELECT u.lexeme, count(*) AS n FROM gone, "
+        "unnest(gone.tsv) u GROUP BY u.lexeme) SELECT NULL, (SELECT count(*) FROM gone), "
+        "(SELECT coalesce(sum(n_terms), 0) FROM gone) UNION ALL SELECT lexeme, n, 0 FROM terms",
+        (collection, document_id),
+    ).fetchall()
+    counts = {lexeme: int(n) for lexeme, n, _ in rows if lexeme is not None}
+    [(_, chunks, terms)] = [r for r in rows if r[0] is None]
+    return counts, int(chunks), int(terms)
+
+
 def replace_chunks(conn: Any, collection: str, document_id: str, chunks: list[StoredChunk]) -> None:
     """Swap a document's chunks for `chunks` and move bm25's statistics with them."""
-    old = [
-        r[0]
-        for r in conn.execute(
-            "SELECT id FROM chunks WHERE collection = %s AND document_id = %s",
-            (collection, document_id),
-        ).fetchall()
-    ]
-    gone, gone_chunks, gone_terms = _term_counts(conn, old)
-    if old:
-        conn.execute("DELETE FROM chunks WHERE id = ANY(%s)", (old,))
+    gone, gone_chunks, gone_terms = _delete(conn, collection, document_id)
     new: list[int] = []
     if chunks:
         with conn.cursor() as cur:

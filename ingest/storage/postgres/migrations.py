@@ -158,7 +158,9 @@ def upgrade(url: str) -> list[str]:
     """Apply the pending migrations in one transaction; returns their names."""
     import psycopg
 
-    with psycopg.connect(url) as conn:
+    from ingest.storage.postgres import libpq_url
+
+    with psycopg.connect(libpq_url(url), connect_timeout=15) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
         _ensure_table(conn)
         done = current(conn)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 _DOCUMENTS = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -106,6 +107,20 @@ def _conversations(conn: sqlite3.Connection) -> None:
         CREATE INDEX IF NOT EXISTS turns_created ON turns (created_at);
         """,
     )
+    # Turns used to live in a file of their own beside this one: carried over once.
+    main = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    old = Path(main).with_name("conversations.sqlite3") if main else None
+    if old is not None and old.is_file():
+        source = sqlite3.connect(f"file:{old}?mode=ro", uri=True)
+        try:
+            rows = source.execute(
+                "SELECT conversation_id, seq, role, content, created_at FROM turns"
+            ).fetchall()
+        except sqlite3.Error:
+            rows = []
+        finally:
+            source.close()
+        conn.executemany("INSERT OR IGNORE INTO turns VALUES (?, ?, ?, ?, ?)", rows)
 
 
 def _jobs(conn: sqlite3.Connection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -29,7 +30,7 @@ from service.schemas import ErrorResponse, JobFileResult, JobList, JobProgress, 
 router = APIRouter(prefix="/v1", tags=["jobs"])
 CollectionQuery = Query(None, description="default: RAGCHAT_COLLECTION")
 # How long `?wait=true` waits for a job another worker took, before answering 202 anyway.
-WAIT_S = 600.0
+WAIT_S = 300.0
 
 
 def job_response(job: Job) -> JobResponse:
@@ -65,14 +66,19 @@ def accepted(job: Job) -> JSONResponse:
     )
 
 
-def wait_for(components: Components, job: Job) -> Job:
-    """Run the job here if no worker took it yet, else wait for the worker that did."""
-    finished = components.job_runner.run_one(job.id)
+async def wait_for(components: Components, job: Job) -> Job:
+    """Run the job here if no worker took it yet, else wait (without a thread) for the one
+    that did. A job run here that ended unfinished (its run failed; it will be retried)
+    is answered at once, as is one still running after WAIT_S."""
+    ran = await run_in_threadpool(components.job_runner.run_one, job.id)
+    if ran is not None:
+        return ran
     deadline = time.monotonic() + WAIT_S
-    current = finished or components.jobs.get(job.id) or job
+    current = job
     while not current.finished and time.monotonic() < deadline:
-        time.sleep(0.2)
-        current = components.jobs.get(job.id) or current
+        await asyncio.sleep(0.25)
+        found: Job | None = await run_in_threadpool(components.jobs.get, job.id)
+        current = found or current
     return current
 
 
@@ -120,7 +126,7 @@ async def ingest_batch(
     metrics.job_queued()
     if not wait:
         return accepted(job)
-    done = await run_in_threadpool(wait_for, components, job)
+    done = await wait_for(components, job)
     if not done.finished:
         return accepted(done)
     return job_response(done)
