@@ -50,9 +50,10 @@ run: install
 # tests on the scale-out backends: a real PostgreSQL and a real `chroma run`, both started
 # by the tests on loopback. The ignored files add nothing there: the chat page and the HTTP
 # security layer never see storage, `ragchat eval` always indexes into its own embedded temp
-# store, and parsing, fuzzing and shutdown do not depend on where state lives.
+# store, and parsing, fuzzing and shutdown do not depend on where state lives. The replica
+# tests share PostgreSQL and a Chroma server whatever the pass, so they run in the second.
 test: install-dev browser postgres
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --ignore=tests/integration/test_replicas.py
 	$(BIN)/python -m pytest --chroma=server --database=postgres tests/integration \
 	  --ignore=tests/integration/test_page.py --ignore=tests/integration/test_eval_cli.py \
 	  --ignore=tests/integration/test_security_page.py --ignore=tests/integration/test_security.py \
