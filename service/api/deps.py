@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Form, Query, Request
 
@@ -10,6 +10,7 @@ from service.api.access import Access, Need
 from service.api.keys import Role
 from service.components import Components
 from service.metrics import Metrics
+from service.schemas import ErrorResponse
 from service.settings import Settings
 
 
@@ -28,6 +29,13 @@ def get_metrics(request: Request) -> Metrics:
 ComponentsDep = Annotated[Components, Depends(get_components)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+# The collection a document or job route works in, and what any of them may refuse.
+CollectionQuery = Query(None, description="default: RAGCHAT_COLLECTION")
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "invalid or twice named collection"},
+    403: {"model": ErrorResponse, "description": "outside the API key's scope"},
+}
+
 # Upload options, the same on POST /v1/documents and POST /v1/ingest.
 TagsForm = Annotated[
     list[str] | None, Form(description="tags for filters; repeat the field or use commas")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, UploadFile, status
 from fastapi.responses import JSONResponse
@@ -11,6 +11,8 @@ from ingest.storage import DocumentRecord
 from ingest.uploads import check_upload, store_upload
 from ingest.uploads import delete_document as delete_stored_document
 from service.api.deps import (
+    REFUSALS,
+    CollectionQuery,
     ComponentsDep,
     MetricsDep,
     ReadAccess,
@@ -33,11 +35,6 @@ from service.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["documents"])
-CollectionQuery = Query(None, description="default: RAGCHAT_COLLECTION")
-REFUSALS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse, "description": "invalid or twice named collection"},
-    403: {"model": ErrorResponse, "description": "outside the API key's scope"},
-}
 
 
 def _info(r: DocumentRecord) -> DocumentInfo:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, UploadFile, status
@@ -13,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ingest.storage import Job
 from service.api.deps import (
+    REFUSALS,
+    CollectionQuery,
     ComponentsDep,
     MetricsDep,
     ReadAccess,
@@ -28,7 +30,6 @@ from service.errors import BadRequestError, NotFoundError
 from service.schemas import ErrorResponse, JobFileResult, JobList, JobProgress, JobResponse
 
 router = APIRouter(prefix="/v1", tags=["jobs"])
-CollectionQuery = Query(None, description="default: RAGCHAT_COLLECTION")
 # How long `?wait=true` waits for a job another worker took, before answering 202 anyway.
 WAIT_S = 300.0
 
@@ -82,17 +83,11 @@ async def wait_for(components: Components, job: Job) -> Job:
     return current
 
 
-JOB_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse, "description": "invalid or twice named collection"},
-    403: {"model": ErrorResponse, "description": "outside the API key's scope"},
-}
-
-
 @router.post(
     "/ingest",
     response_model=JobResponse,
     responses={
-        **JOB_RESPONSES,
+        **REFUSALS,
         202: {"model": JobResponse, "description": "queued (`?wait=false`); poll Location"},
         413: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
@@ -135,7 +130,7 @@ async def ingest_batch(
 @router.get(
     "/jobs/{job_id}",
     response_model=JobResponse,
-    responses={**JOB_RESPONSES, 404: {"model": ErrorResponse}},
+    responses={**REFUSALS, 404: {"model": ErrorResponse}},
 )
 def get_job(
     job_id: str,
@@ -151,7 +146,7 @@ def get_job(
     return job_response(job)
 
 
-@router.get("/jobs", response_model=JobList, responses=JOB_RESPONSES)
+@router.get("/jobs", response_model=JobList, responses=REFUSALS)
 def list_jobs(
     access: ReadAccess,
     components: ComponentsDep,
