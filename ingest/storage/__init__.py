@@ -7,6 +7,7 @@ Vectors live in Chroma either way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,10 +62,8 @@ class Storage:
     jobs: JobQueue
     vectors: VectorStore
     backend: str
-
-    def close(self) -> None:
-        for part in (self.documents, self.conversations, self.blobs, self.jobs):
-            part.close()
+    close: Callable[[], None]
+    """Closes the one connection (SQLite) or pool (PostgreSQL) all the stores share."""
 
 
 def is_postgres(url: str) -> bool:
@@ -101,11 +100,10 @@ def open_storage(
     db = Database(data_dir / FILENAME)
     return Storage(
         documents=sqlite_documents(db),
-        conversations=SqlConversationStore(
-            read=db.reading, tx=db.tx, dialect=SQLITE, close=db.close
-        ),
+        conversations=SqlConversationStore(read=db.reading, tx=db.tx, dialect=SQLITE),
         blobs=FileBlobStore(data_dir / "uploads"),
-        jobs=SqlJobQueue(read=db.reading, tx=db.tx, dialect=SQLITE, close=db.close),
+        jobs=SqlJobQueue(read=db.reading, tx=db.tx, dialect=SQLITE),
         vectors=vectors,
         backend="sqlite",
+        close=db.close,
     )

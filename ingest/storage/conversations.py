@@ -20,7 +20,6 @@ class SqlConversationStore:
         tx: Callable[[], AbstractContextManager[Any]],
         dialect: Dialect,
         serialize: str = "",
-        close: Callable[[], None] = lambda: None,
         max_turns: int = 20,
         keep_days: float = 30,
     ) -> None:
@@ -30,12 +29,8 @@ class SqlConversationStore:
         self._tx = tx
         self.dialect = dialect
         self._serialize = serialize
-        self._close = close
         self.max_turns = max_turns
         self.keep_seconds = keep_days * 86400
-
-    def close(self) -> None:
-        self._close()
 
     def history(self, conversation_id: str) -> list[Turn]:
         with self._read() as c:

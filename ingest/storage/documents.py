@@ -114,18 +114,13 @@ class SqlDocumentStore:
         tx: Connect,
         dialect: Dialect,
         keywords: KeywordIndex,
-        close: Callable[[], None],
     ) -> None:
         """`read` yields a connection to read with; `tx` one inside a write transaction."""
         self._read = read
         self._tx = tx
         self.dialect = dialect
         self.keywords = keywords
-        self._close = close
         self._columns = _COLUMNS.format(tags=dialect.tags)
-
-    def close(self) -> None:
-        self._close()
 
     def _sql(self, text: str) -> str:
         return self.dialect.sql(text)

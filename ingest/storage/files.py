@@ -69,6 +69,3 @@ class FileBlobStore:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
-
-    def close(self) -> None:
-        return None

@@ -55,7 +55,6 @@ class SqlJobQueue:
         read: Callable[[], AbstractContextManager[Any]],
         tx: Callable[[], AbstractContextManager[Any]],
         dialect: Dialect,
-        close: Callable[[], None] = lambda: None,
     ) -> None:
         """`tx` opens a transaction and yields a connection with `execute(sql, args)`; `read`
         yields one to read with."""
@@ -63,16 +62,12 @@ class SqlJobQueue:
         self._tx = tx
         self.dialect = dialect
         self._lock = dialect.skip_locked
-        self._close = close
 
     def _sql(self, sql: str) -> str:
         return self.dialect.sql(sql)
 
     def _run(self, c: Any, sql: str, *args: object) -> Any:
         return c.execute(self._sql(sql), args)
-
-    def close(self) -> None:
-        self._close()
 
     def enqueue(
         self,

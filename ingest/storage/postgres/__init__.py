@@ -94,12 +94,10 @@ def open_postgres(
             dialect=POSTGRES,
             # One writer per conversation at a time, so two replicas never take one seq.
             serialize="SELECT pg_advisory_xact_lock(hashtext(%s))",
-            close=pool.close,
         ),
         blobs=PostgresBlobStore(pool),
-        jobs=SqlJobQueue(
-            read=pool.connection, tx=pool.connection, dialect=POSTGRES, close=pool.close
-        ),
+        jobs=SqlJobQueue(read=pool.connection, tx=pool.connection, dialect=POSTGRES),
         vectors=vectors,
         backend="postgres",
+        close=pool.close,
     )

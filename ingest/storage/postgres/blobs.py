@@ -58,6 +58,3 @@ class PostgresBlobStore:
 
     def recover(self) -> int:
         return 0  # a blob is written in one transaction: nothing is ever half-written
-
-    def close(self) -> None:
-        self._pool.close()

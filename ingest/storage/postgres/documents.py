@@ -41,5 +41,4 @@ def postgres_documents(pool: Any, *, bm25: keywords.Bm25 = keywords.DEFAULT) -> 
         tx=pool.connection,
         dialect=POSTGRES,
         keywords=Bm25Keywords(bm25),
-        close=pool.close,
     )

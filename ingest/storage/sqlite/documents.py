@@ -37,6 +37,4 @@ class Fts5Keywords:
 
 
 def sqlite_documents(db: Database) -> SqlDocumentStore:
-    return SqlDocumentStore(
-        read=db.reading, tx=db.tx, dialect=SQLITE, keywords=Fts5Keywords(), close=db.close
-    )
+    return SqlDocumentStore(read=db.reading, tx=db.tx, dialect=SQLITE, keywords=Fts5Keywords())
