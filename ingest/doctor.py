@@ -152,8 +152,7 @@ def _repair_document(ingestor: Ingestor, collection: str, doc: str, found: list[
         if not _reindex(ingestor, record):
             return False
         live = index.store.live_version(collection, doc)
-    index.vectors.delete_stale(collection, document_id=doc, keep_version=live)
-    index.store.finish_cleanup(collection, doc)
+    index.finish(collection, doc, keep_version=live)
     return True
 
 

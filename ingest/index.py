@@ -187,7 +187,11 @@ class Index:
             metadatas=metadatas,
         )
         self.store.commit_version(collection, document_id, new, owner=owner)
-        self.vectors.delete_stale(collection, document_id=document_id, keep_version=new.version)
+        self.finish(collection, document_id, keep_version=new.version)
+
+    def finish(self, collection: str, document_id: str, *, keep_version: str | None) -> None:
+        """The last step of every write: drop the vectors of other versions, clear the flag."""
+        self.vectors.delete_stale(collection, document_id=document_id, keep_version=keep_version)
         self.store.finish_cleanup(collection, document_id)
 
     def cleanup(self, collection: str) -> int:
@@ -198,10 +202,7 @@ class Index:
                 with self.writing(collection, document_id, wait=0.0):
                     # Read under the lease: the version a writer finished just before is kept.
                     version = self.store.live_version(collection, document_id)
-                    self.vectors.delete_stale(
-                        collection, document_id=document_id, keep_version=version
-                    )
-                    self.store.finish_cleanup(collection, document_id)
+                    self.finish(collection, document_id, keep_version=version)
                     touched += 1
             except LeaseBusyError:
                 continue  # a live writer took it over; its own write finishes the job
@@ -212,6 +213,5 @@ class Index:
             if self.store.get(collection, document_id) is None:
                 return False
             self.store.retire(collection, document_id, owner=owner)
-            self.vectors.delete_stale(collection, document_id=document_id, keep_version=None)
-            self.store.finish_cleanup(collection, document_id)
+            self.finish(collection, document_id, keep_version=None)
             return True
