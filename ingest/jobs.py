@@ -25,6 +25,14 @@ logger = logging.getLogger(__name__)
 Classify = Callable[[BaseException], tuple[int, str | None]]
 
 
+def failed_file(seq: int, filename: str, exc: BaseException, kind: str | None) -> dict[str, Any]:
+    """A file's result when it could not be indexed: the error a single upload would get."""
+    error = {"type": kind or "invalid_request_error", "message": str(exc)}
+    if getattr(exc, "document_id", None):
+        error["document_id"] = exc.document_id  # type: ignore[attr-defined]
+    return {"seq": seq, "filename": filename, "status": "failed", "error": error}
+
+
 def enqueue_uploads(
     queue: JobQueue,
     *,
@@ -45,8 +53,7 @@ def enqueue_uploads(
             status, kind = classify(exc)
             if status >= 500:
                 raise
-            error = {"type": kind or "invalid_request_error", "message": str(exc)}
-            refused.append({"seq": seq, "filename": filename, "status": "failed", "error": error})
+            refused.append(failed_file(seq, filename, exc, kind))
             continue
         files.append(JobFile(seq=seq, filename=filename, data=data, options=options))
     return queue.enqueue(
@@ -132,7 +139,6 @@ class JobRunner:
             done.set()
 
     def _one(self, job: Job, f: JobFile) -> dict[str, Any]:
-        base: dict[str, Any] = {"seq": f.seq, "filename": f.filename}
         try:
             uploaded = store_upload(
                 data=f.data,
@@ -147,12 +153,10 @@ class JobRunner:
             status, kind = self.classify(exc)
             if status >= 500 and kind != "document_busy":
                 raise
-            error = {"type": kind or "invalid_request_error", "message": str(exc)}
-            if getattr(exc, "document_id", None):
-                error["document_id"] = exc.document_id  # type: ignore[attr-defined]
-            return {**base, "status": "failed", "error": error}
+            return failed_file(f.seq, f.filename, exc, kind)
         return {
-            **base,
+            "seq": f.seq,
+            "filename": f.filename,
             "status": uploaded.status,
             "document_id": uploaded.document_id,
             "source": uploaded.source,
