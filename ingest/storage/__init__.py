@@ -67,7 +67,9 @@ class Storage:
 
 
 def is_postgres(url: str) -> bool:
-    return url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+    from ingest.storage.postgres import libpq_url  # imports no driver
+
+    return libpq_url(url).startswith("postgresql://")
 
 
 def open_storage(
