@@ -146,15 +146,10 @@ def main() -> None:
         halves = write_corpus(corpus)
         pg_url = args.postgres_url
         if "postgres" in backends and not pg_url:
-            from tests.postgres_server import PostgresServer
+            from tests.postgres_server import DATABASE
 
-            pg = PostgresServer().start()
-            stack.callback(pg.stop)
-            import psycopg
-
-            with psycopg.connect(pg.admin_url, autocommit=True) as conn:
-                conn.execute("CREATE DATABASE bench")
-            pg_url = pg.url("bench")
+            stack.callback(DATABASE.close)
+            pg_url = DATABASE.url_for(tmp / "bench")  # a throwaway server, migrated
         found = {
             b: run_backend(b, pg_url if b == "postgres" else "", tmp, corpus, halves, modes, splits)
             for b in backends

@@ -62,15 +62,10 @@ def main() -> None:
         halves = write_corpus(corpus)
         url = args.postgres_url
         if not url:
-            import psycopg
+            from tests.postgres_server import DATABASE
 
-            from tests.postgres_server import PostgresServer
-
-            pg = PostgresServer().start()
-            stack.callback(pg.stop)
-            with psycopg.connect(pg.admin_url, autocommit=True) as conn:
-                conn.execute("CREATE DATABASE tune")
-            url = pg.url("tune")
+            stack.callback(DATABASE.close)
+            url = DATABASE.url_for(tmp / "tune")  # a throwaway server, migrated
         from ingest.storage.postgres.migrations import upgrade
 
         upgrade(url)
