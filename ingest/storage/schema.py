@@ -22,16 +22,11 @@ def upgrade(*, data_dir: Path, database_url: str = "") -> tuple[str, list[str]]:
         from ingest.storage.postgres.migrations import upgrade as pg_upgrade
 
         return f"PostgreSQL {where(database_url)}", pg_upgrade(database_url)
-    from ingest.storage.sqlite.database import FILENAME
-    from ingest.storage.sqlite.migrations import migrate
+    from ingest.storage.sqlite.database import FILENAME, Database
 
-    path = data_dir / FILENAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        return f"SQLite {path}", migrate(conn)
-    finally:
-        conn.close()
+    db = Database(data_dir / FILENAME)  # opening it migrates it, as every command's does
+    db.close()
+    return f"SQLite {db.path}", db.applied
 
 
 def state(*, data_dir: Path, database_url: str = "") -> SchemaState:

@@ -24,7 +24,8 @@ class Database:
         self.conn.execute("PRAGMA busy_timeout=10000")
         self.lock = threading.RLock()
         with self.lock:
-            migrate(self.conn)
+            # The migrations this open applied, for `ragchat db upgrade` to report.
+            self.applied = migrate(self.conn)
 
     def close(self) -> None:
         self.conn.close()
