@@ -188,10 +188,7 @@ class HttpTarget:
     def embedder(self) -> Embedder:
         """The bundled model, loaded here only when citations need judging."""
         if self._embedder is None:
-            from ingest.embeddings import SentenceTransformerEmbedder
-
-            e = self.settings.embeddings
-            self._embedder = SentenceTransformerEmbedder(model=e.model, device=e.device)
+            self._embedder = default_embedder(self.settings)
         return self._embedder  # type: ignore[no-any-return]
 
     @property

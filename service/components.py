@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from ingest.doctor import ConsistencyCheck
-from ingest.embeddings import Embedder, SentenceTransformerEmbedder
+from ingest.embeddings import Embedder, OnnxEmbedder, SentenceTransformerEmbedder
 from ingest.index import Index
 from ingest.jobs import JobRunner, enqueue_uploads
 from ingest.loaders.bounded import BoundedParser
@@ -30,7 +30,11 @@ logger = logging.getLogger(__name__)
 
 def default_embedder(settings: Settings) -> Embedder:
     e = settings.embeddings
-    return SentenceTransformerEmbedder(model=e.model, device=e.device)
+    if e.backend == "torch":
+        return SentenceTransformerEmbedder(model=e.model, device=e.device)
+    return OnnxEmbedder(
+        e.model, quantized=e.backend == "onnx-int8", cache_dir=e.cache_dir, threads=e.threads
+    )
 
 
 @dataclass(frozen=True)

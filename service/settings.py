@@ -54,7 +54,16 @@ class EmbeddingSettings(BaseModel):
     model: str = Field(
         "", description="sentence-transformers model path; empty = bundled all-MiniLM-L6-v2"
     )
-    device: str = "cpu"
+    backend: Literal["onnx-int8", "onnx", "torch"] = Field(
+        "onnx-int8",
+        description="onnx-int8: onnxruntime on int8 weights, exported once (about 2.5x "
+        "torch's speed); onnx: the same in float32; torch: sentence-transformers",
+    )
+    cache_dir: Path | None = Field(
+        None, description="where the ONNX export is kept; empty = ~/.cache/ragchat/onnx"
+    )
+    threads: int = Field(0, ge=0, le=256, description="onnxruntime threads; 0 = one per core")
+    device: str = Field("cpu", description="torch backend only")
 
 
 class RetrievalSettings(BaseModel):

@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest.embeddings import SentenceTransformerEmbedder
+from ingest.embeddings import Embedder
 from ingest.storage import Storage, open_storage
 from ingest.storage.chroma import ChromaVectorStore
-from service.components import Components, Overrides
+from service.components import Components, Overrides, default_embedder
 from service.schemas import ChatResponse
 from service.settings import Settings
 from tests.chroma_server import CHROMA, ChromaTarget, ragchat_env, stop_process
@@ -74,17 +74,15 @@ def storage_for(data_dir: Path) -> Storage:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    """The real bundled model, loaded once for the whole run."""
-    e = SentenceTransformerEmbedder()
-    e.load()
+def embedder() -> Embedder:
+    """The real bundled model on the default backend, loaded once for the whole run."""
+    e = default_embedder(Settings(_env_file=None))  # type: ignore[call-arg]
+    e.embed_one("warm up")
     return e
 
 
 @pytest.fixture
-def make_components(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder
-) -> Iterator[Callable[..., Components]]:
+def make_components(tmp_path: Path, embedder: Embedder) -> Iterator[Callable[..., Components]]:
     made: list[Components] = []
 
     def make(parts: Overrides | None = None, **overrides: object) -> Components:
