@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -135,47 +136,39 @@ class ChromaVectorStore:
         self,
         collection: str,
         *,
-        embedding: list[float],
+        embedding: Sequence[float],
         top_k: int,
         document_ids: list[str] | None = None,
     ) -> list[VectorHit]:
-        """Nearest chunks, with their vectors (for diversity) and cosine similarity as score."""
-        coll = self._collection(collection)
-        if coll.count() == 0 or (document_ids is not None and not document_ids):
+        """Ids, cosine and vectors only: texts and metadata come from the document store.
+
+        Asking Chroma for documents and metadatas too tripled the query's time
+        (`benchmarks/profile_search.py`), and the document store reads them anyway to
+        tell live chunks from an unfinished or replaced version's.
+        """
+        if document_ids is not None and not document_ids:
             return []
         where = {"document_id": {"$in": document_ids}} if document_ids is not None else None
-        res = coll.query(
-            query_embeddings=[embedding],
+        res = self._collection(collection).query(
+            query_embeddings=[list(embedding)],
             n_results=top_k,
             where=where,
-            include=["documents", "metadatas", "distances", "embeddings"],
+            include=["distances", "embeddings"],
         )
+        if not res["ids"]:
+            return []
         return [
-            VectorHit(
-                chunk_id=cid,
-                text=doc or "",
-                metadata=dict(meta or {}),
-                score=1.0 - dist,
-                embedding=[float(x) for x in vec],
-            )
-            for cid, doc, meta, dist, vec in zip(
-                res["ids"][0],
-                res["documents"][0],
-                res["metadatas"][0],
-                res["distances"][0],
-                res["embeddings"][0],
-                strict=True,
+            VectorHit(chunk_id=cid, score=1.0 - float(dist), embedding=vec)
+            for cid, dist, vec in zip(
+                res["ids"][0], res["distances"][0], res["embeddings"][0], strict=True
             )
         ]
 
-    def embeddings(self, collection: str, chunk_ids: list[str]) -> dict[str, list[float]]:
+    def embeddings(self, collection: str, chunk_ids: list[str]) -> dict[str, Sequence[float]]:
         if not chunk_ids:
             return {}
         res = self._collection(collection).get(ids=chunk_ids, include=["embeddings"])
-        return {
-            cid: [float(x) for x in vec]
-            for cid, vec in zip(res["ids"], res["embeddings"], strict=True)
-        }
+        return dict(zip(res["ids"], res["embeddings"], strict=True))
 
     def versions(self, collection: str) -> dict[str, tuple[str, str]]:
         """Every stored chunk id with its (document_id, version), read in pages."""

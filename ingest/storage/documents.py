@@ -177,17 +177,17 @@ class SqlDocumentStore:
         )
         return rows[0][0] if rows else None
 
-    def live_versions(self, collection: str, document_ids: list[str]) -> dict[str, str]:
-        if not document_ids:
+    def live_chunks(self, collection: str, chunk_ids: list[str]) -> dict[str, StoredChunk]:
+        """The chunks table holds live versions only: it is swapped with the version flip."""
+        if not chunk_ids:
             return {}
-        among, args = self.dialect.any_of("document_id", document_ids)
+        among, args = self.dialect.any_of("c.chunk_id", chunk_ids)
         rows = self._rows(
-            f"SELECT document_id, version FROM documents WHERE collection=%s AND {among} "
-            "AND version IS NOT NULL",
+            f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.collection=%s AND {among}",
             collection,
             *args,
         )
-        return dict(rows)
+        return {r[0]: chunk_of(r) for r in rows}
 
     def document_ids(self, collection: str) -> set[str]:
         """Every document with a row: live, half-written or leased."""

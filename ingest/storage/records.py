@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,10 +85,8 @@ class NewVersion:
 @dataclass(frozen=True)
 class VectorHit:
     chunk_id: str
-    text: str
-    metadata: dict[str, Any]
     score: float
-    embedding: list[float] = field(default_factory=list)
+    embedding: Sequence[float]
 
 
 @dataclass(frozen=True)

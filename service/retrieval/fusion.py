@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -62,11 +61,16 @@ def boost_by_group(
     return boosted
 
 
-def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    na = math.sqrt(sum(x * x for x in a))
-    nb = math.sqrt(sum(y * y for y in b))
-    return dot / (na * nb) if na and nb else 0.0
+def cosines(query: Sequence[float], vectors: Mapping[str, Sequence[float]]) -> dict[str, float]:
+    """`cosine` of the query with each vector, as one matrix product."""
+    if not vectors:
+        return {}
+    keys = list(vectors)
+    unit, has_vector = _unit_rows([vectors[k] for k in keys])
+    q = np.asarray(query, dtype=float)
+    norm = float(np.linalg.norm(q))
+    scores = unit @ (q / norm) if norm else np.zeros(len(keys))
+    return {k: float(s) if ok else 0.0 for k, s, ok in zip(keys, scores, has_vector, strict=True)}
 
 
 def select_diverse(

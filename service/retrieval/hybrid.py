@@ -8,11 +8,11 @@ one document, and each hit is widened with its neighbouring chunks for context.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from ingest.index import check_collection
 from ingest.storage import DocumentStore, SearchFilters, StoredChunk, VectorStore
-from service.retrieval.fusion import boost_by_group, convex, cosine, rrf, select_diverse
+from service.retrieval.fusion import boost_by_group, convex, cosines, rrf, select_diverse
 from service.retrieval.hits import ChunkHit, SearchOptions
 
 
@@ -25,18 +25,6 @@ def _merge(parts: list[str]) -> str:
         )
         out += nxt[overlap:] if overlap else "\n\n" + nxt
     return out
-
-
-def _stored(hit_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
-    return StoredChunk(
-        chunk_id=hit_id,
-        document_id=str(meta.get("document_id", "")),
-        chunk_index=int(meta.get("chunk_index", 0)),
-        start=int(meta.get("start", 0)),
-        end=int(meta.get("end", 0)),
-        text=text,
-        metadata=meta,
-    )
 
 
 class HybridSearch:
@@ -85,21 +73,18 @@ def search(
         allowed = docs.matching_documents(collection, filters)
     n = max(opts.candidates, top_k)
     chunks: dict[str, StoredChunk] = {}
-    vecs: dict[str, list[float]] = {}
+    vecs: dict[str, Sequence[float]] = {}
     dense_score: dict[str, float] = {}
     dense_ids: list[str] = []
     if opts.mode != "keyword":
         raw = vectors.query(collection, embedding=embedding, top_k=n, document_ids=allowed)
-        live = docs.live_versions(
-            collection, sorted({str(h.metadata.get("document_id")) for h in raw})
-        )
+        # Vectors of an unfinished or replaced version are not in the live chunks.
+        chunks = docs.live_chunks(collection, [h.chunk_id for h in raw])
         for h in raw:
-            if live.get(str(h.metadata.get("document_id"))) != h.metadata.get("version"):
-                continue
-            chunks[h.chunk_id] = _stored(h.chunk_id, h.text, h.metadata)
-            vecs[h.chunk_id] = h.embedding
-            dense_score[h.chunk_id] = h.score
-            dense_ids.append(h.chunk_id)
+            if h.chunk_id in chunks:
+                vecs[h.chunk_id] = h.embedding
+                dense_score[h.chunk_id] = h.score
+                dense_ids.append(h.chunk_id)
     keyword_ids: list[str] = []
     keyword_score: dict[str, float] = {}
     if opts.mode != "dense" and query.strip():
@@ -109,8 +94,9 @@ def search(
             keyword_ids.append(chunk.chunk_id)
     missing = [cid for cid in keyword_ids if cid not in vecs]
     vecs.update(vectors.embeddings(collection, missing))
+    dense_score.update(cosines(embedding, {cid: vecs[cid] for cid in missing if cid in vecs}))
     for cid in missing:
-        dense_score[cid] = cosine(embedding, vecs[cid]) if cid in vecs else 0.0
+        dense_score.setdefault(cid, 0.0)
     weights = [opts.dense_weight, opts.keyword_weight]
     if opts.fusion == "rrf":
         fused = rrf([dense_ids, keyword_ids], weights=weights, k=opts.rrf_k)

@@ -100,7 +100,9 @@ def test_a_committed_version_is_read_back_whole(storage: Storage) -> None:
     assert text.text.startswith("The harbour master")
     first = text.sentences[0]
     assert (first.start, first.end) == (0, len(CORPUS["a"][0]))
-    assert docs.live_versions("c", ["a", "b", "zz"]) == {"a": "v1", "b": "v1"}
+    live = docs.live_chunks("c", ["a:v1:1", "b:v1:0", "b:v0:0", "zz:v1:0"])
+    assert sorted(live) == ["a:v1:1", "b:v1:0"]
+    assert (live["a:v1:1"].document_id, live["a:v1:1"].chunk_index) == ("a", 1)
     chunks = docs.document_chunks("c", "b")
     assert [c.chunk_id for c in chunks] == ["b:v1:0", "b:v1:1"]
     assert chunks[1].metadata == {"n": 1}

@@ -12,7 +12,7 @@ from ingest.storage.sqlite import chunks as chunkstore
 from ingest.storage.sqlite.chunks import match_expression
 from ingest.storage.sqlite.filters import compile_filters
 from ingest.storage.sqlite.migrations import migrate
-from service.retrieval.fusion import boost_by_group, convex, rrf, select_diverse
+from service.retrieval.fusion import boost_by_group, convex, cosines, rrf, select_diverse
 from service.retrieval.hybrid import _merge
 
 
@@ -240,3 +240,20 @@ def test_select_diverse_agrees_with_the_item_by_item_definition() -> None:
         assert select_diverse(order, relevance, vectors, **options) == naive_select_diverse(
             order, relevance, vectors, **options
         )
+
+
+def test_cosines_agree_with_the_definition_and_give_zero_for_a_zero_vector() -> None:
+    rng = random.Random(7)
+    query = [rng.uniform(-1, 1) for _ in range(16)]
+    vectors = {f"v{i}": [rng.uniform(-1, 1) for _ in range(16)] for i in range(5)}
+    vectors["zero"] = [0.0] * 16
+
+    def naive(a: list[float], b: list[float]) -> float:
+        na, nb = math.hypot(*a), math.hypot(*b)
+        return sum(x * y for x, y in zip(a, b, strict=True)) / (na * nb) if na and nb else 0.0
+
+    got = cosines(query, vectors)
+    assert list(got) == list(vectors)
+    for key, vec in vectors.items():
+        assert got[key] == pytest.approx(naive(query, vec), abs=1e-9)
+    assert cosines(query, {}) == {}
