@@ -1,7 +1,7 @@
 """The index: the write side's facade over the document store, the vectors and the blobs.
 
 Every write of a document goes through here, under its lease, in the crash-safe order
-`write_version` documents; routes, the CLI and the doctor ask it rather than a backend.
+`write_versions` documents; routes, the CLI and the doctor ask it rather than a backend.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from ingest.storage import (
@@ -37,6 +39,21 @@ _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 class InvalidCollectionError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class VersionWrite:
+    """One document's new version with the vectors and metadata of its chunks."""
+
+    document_id: str
+    new: NewVersion
+    embeddings: Sequence[Sequence[float]]
+    metadatas: list[dict[str, Any]]
+
+
+def _stripe(collection: str, document_id: str) -> int:
+    """The same in every process (unlike `hash`), so leases are always taken in one order."""
+    return zlib.crc32(f"{collection}\0{document_id}".encode()) % _STRIPES
 
 
 def check_collection(name: str) -> str:
@@ -98,7 +115,7 @@ class Index:
         if key in held:
             yield held[key]
             return
-        lock = self._stripes[hash(key) % _STRIPES]
+        lock = self._stripes[_stripe(collection, document_id)]
         if not lock.acquire(timeout=wait):
             raise LeaseBusyError(f"document {document_id} in {collection!r} is being written")
         try:
@@ -123,6 +140,23 @@ class Index:
                 self.store.release_lease(collection, document_id, owner)
         finally:
             lock.release()
+
+    @contextmanager
+    def writing_many(
+        self, collection: str, document_ids: Sequence[str], *, wait: float = 300.0
+    ) -> Iterator[dict[str, str]]:
+        """Hold the leases of several documents; yields each one's owner.
+
+        Every writer takes leases in one order (stripe, then id), the same in every process,
+        so two writers whose documents overlap wait for each other instead of deadlocking.
+        """
+        owners: dict[str, str] = {}
+        with ExitStack() as stack:
+            for document_id in sorted(set(document_ids), key=lambda d: (_stripe(collection, d), d)):
+                owners[document_id] = stack.enter_context(
+                    self.writing(collection, document_id, wait=wait)
+                )
+            yield owners
 
     def close(self) -> None:
         self._closed.set()
@@ -159,35 +193,38 @@ class Index:
         """True when the document's original is a stored upload, not a file of the user's."""
         return self.blobs.owns(record.path)
 
-    def write_version(
-        self,
-        collection: str,
-        document_id: str,
-        new: NewVersion,
-        *,
-        owner: str,
-        embeddings: list[list[float]],
-        metadatas: list[dict[str, Any]],
+    def write_versions(
+        self, collection: str, writes: Sequence[VersionWrite], *, owners: dict[str, str]
     ) -> None:
-        """Write a document's new version in the order that survives a crash at any step.
+        """Write documents' new versions in the order that survives a crash at any step.
 
-        1. Flag the document (`begin_write`), so a crash leaves cleanup to do, not debris.
-        2. Add the new vectors beside the old: readers still see the old version only.
-        3. Flip the version and swap the keyword rows in one transaction.
+        1. Flag each document (`begin_write`), so a crash leaves cleanup to do, not debris.
+        2. Add the new vectors beside the old: readers still see the old versions only.
+        3. Per document, flip the version and swap the keyword rows in one transaction.
         4. Drop the old vectors, then clear the flag.
+
+        The vectors of all the documents go in one call: Chroma pays about 7 ms a call
+        whatever its size, which was a fifth of ingesting short files one by one.
+        `owners` holds each document's lease owner (`writing_many`).
         """
-        self.store.begin_write(
-            collection, document_id, owner=owner, source=new.source, path=new.path
-        )
+        for w in writes:
+            self.store.begin_write(
+                collection,
+                w.document_id,
+                owner=owners[w.document_id],
+                source=w.new.source,
+                path=w.new.path,
+            )
         self.vectors.upsert(
             collection,
-            ids=[c.chunk_id for c in new.chunks],
-            embeddings=embeddings,
-            texts=[c.text for c in new.chunks],
-            metadatas=metadatas,
+            ids=[c.chunk_id for w in writes for c in w.new.chunks],
+            embeddings=[e for w in writes for e in w.embeddings],
+            texts=[c.text for w in writes for c in w.new.chunks],
+            metadatas=[m for w in writes for m in w.metadatas],
         )
-        self.store.commit_version(collection, document_id, new, owner=owner)
-        self.finish(collection, document_id, keep_version=new.version)
+        for w in writes:
+            self.store.commit_version(collection, w.document_id, w.new, owner=owners[w.document_id])
+            self.finish(collection, w.document_id, keep_version=w.new.version)
 
     def finish(self, collection: str, document_id: str, *, keep_version: str | None) -> None:
         """The last step of every write: drop the vectors of other versions, clear the flag."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from ingest.chunking import Chunk, chunk_text, make_splitter
 from ingest.cleaning import Span, keep_spans
 from ingest.embeddings import Embedder
-from ingest.index import Index, check_collection
+from ingest.index import Index, VersionWrite, check_collection
 from ingest.loaders import (
     LoadedDocument,
     Region,
@@ -203,24 +203,12 @@ class Ingestor:
             regions=loaded.regions,
         )
 
-    def write(
+    def version_write(
         self,
         doc: Prepared,
-        collection: str,
-        embeddings: list[list[float]],
-        sentence_vectors: list[list[float]] | None = None,
-    ) -> None:
-        with self.index.writing(collection, doc.document_id) as owner:
-            self._write(doc, collection, embeddings, sentence_vectors, owner)
-
-    def _write(
-        self,
-        doc: Prepared,
-        collection: str,
         embeddings: list[list[float]],
         sentence_vectors: list[list[float]] | None,
-        owner: str,
-    ) -> None:
+    ) -> VersionWrite:
         metadatas = [doc.chunk_metadata(c) for c in doc.chunks]
         new = NewVersion(
             source=doc.source,
@@ -249,14 +237,7 @@ class Ingestor:
             regions=doc.regions,
             sentence_vectors=pack_vectors(sentence_vectors) if sentence_vectors else None,
         )
-        self.index.write_version(
-            collection,
-            doc.document_id,
-            new,
-            owner=owner,
-            embeddings=embeddings,
-            metadatas=metadatas,
-        )
+        return VersionWrite(doc.document_id, new, embeddings, metadatas)
 
     def _windows(
         self,
@@ -356,14 +337,18 @@ class Ingestor:
         ]
         texts += [doc.text[s.start : s.end] for doc in window for s in doc.sentences]
         vectors = self.embedder.embed(texts, batch_size=self.batch_size)
+        writes = []
         pos = 0
         spos = sum(len(doc.chunks) for doc in window)
         for doc in window:
             n, m = len(doc.chunks), len(doc.sentences)
-            self.write(doc, collection, vectors[pos : pos + n], vectors[spos : spos + m])
+            writes.append(self.version_write(doc, vectors[pos : pos + n], vectors[spos : spos + m]))
             pos += n
             spos += m
-            report.chunks += n
+        with self.index.writing_many(collection, [w.document_id for w in writes]) as owners:
+            self.index.write_versions(collection, writes, owners=owners)
+        for doc in window:
+            report.chunks += len(doc.chunks)
             if doc.is_new:
                 report.added += 1
             else:

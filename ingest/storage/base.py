@@ -85,7 +85,7 @@ class VectorStore(Protocol):
         collection: str,
         *,
         ids: list[str],
-        embeddings: list[list[float]],
+        embeddings: Sequence[Sequence[float]],
         texts: list[str],
         metadatas: list[dict[str, Any]],
     ) -> None: ...

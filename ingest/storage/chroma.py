@@ -112,7 +112,7 @@ class ChromaVectorStore:
         collection: str,
         *,
         ids: list[str],
-        embeddings: list[list[float]],
+        embeddings: Sequence[Sequence[float]],
         texts: list[str],
         metadatas: list[dict[str, Any]],
     ) -> None:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -215,3 +217,44 @@ def test_sentence_vectors_are_stored_at_ingest_and_answering_embeds_only_the_que
     )
     assert not r.refused
     assert counting.texts - before == 1  # the question, nothing else
+
+
+def test_many_files_go_to_the_vector_store_in_few_calls_and_all_go_live(
+    make_components: Callable[..., Components], tmp_path: Path
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(30):
+        (folder / f"note-{n}.txt").write_text(f"Note {n}: the pump at station {n} was serviced.")
+    comps = make_components()
+    calls: list[int] = []
+    upsert = comps.index.vectors.upsert
+
+    def counting(collection: str, **kwargs: Any) -> None:
+        calls.append(len(kwargs["ids"]))
+        upsert(collection, **kwargs)
+
+    comps.index.vectors.upsert = counting  # type: ignore[method-assign]
+    report = comps.ingestor.ingest([folder], collection="notes")
+    assert (report.added, report.chunks) == (30, 30)
+    assert len(calls) == 1
+    assert len(comps.index.documents("notes")) == 30
+    hits = comps.retriever.search("station 17 pump", collection="notes", top_k=1).hits
+    assert hits[0].source == "note-17.txt"
+
+
+def test_writers_taking_overlapping_leases_in_any_order_never_deadlock(
+    make_components: Callable[..., Components],
+) -> None:
+    index = make_components().index
+    ids = [f"doc-{n}" for n in range(12)]
+
+    def hold(order: list[str]) -> None:
+        for _ in range(20):
+            with index.writing_many("c", order, wait=30) as owners:
+                assert set(owners) == set(order)
+
+    with ThreadPoolExecutor(2) as pool:
+        done = [pool.submit(hold, ids), pool.submit(hold, ids[::-1])]
+        for f in done:
+            f.result(timeout=60)
