@@ -66,6 +66,49 @@ def test_documents_list(env: dict[str, str]) -> None:
     assert [d["source"] for d in json.loads(r.stdout)] == [ARTICLE.name]
 
 
+HEAVY = ("torch", "sentence_transformers", "transformers", "chromadb", "onnxruntime")
+IMPORTS_PROBE = f"""
+import atexit, os, runpy, sys
+def report():
+    with open(os.environ["IMPORTS_OUT"], "w") as f:
+        f.write(",".join(m for m in {HEAVY!r} if m in sys.modules))
+atexit.register(report)
+sys.argv = ["ragchat", *sys.argv[1:]]
+runpy.run_module("service.cli", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "allowed"),
+    [
+        (["--help"], set()),
+        (["documents", "list"], set()),
+        (["eval", "compare", "{report}", "{report}"], set()),
+        (["ask", "Who signed the joint statement?"], {"chromadb", "onnxruntime"}),
+    ],
+)
+def test_commands_import_only_what_they_need(
+    env: dict[str, str], tmp_path: Path, args: list[str], allowed: set[str]
+) -> None:
+    """Cold start: torch never loads to answer, and listing or comparing loads no model."""
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"metrics": {}, "config": {}, "rows": []}))
+    out = tmp_path / "imports"
+    argv = [a.format(report=report) for a in args]
+    r = subprocess.run(
+        [sys.executable, "-c", IMPORTS_PROBE, *argv],
+        env={**env, "IMPORTS_OUT": str(out)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    loaded = set(filter(None, out.read_text().split(",")))
+    assert loaded <= allowed, f"{args[0]} imported {sorted(loaded - allowed)}"
+
+
 def test_missing_path_and_bad_collection_fail_clearly(env: dict[str, str]) -> None:
     r = run(["ingest", "/no/such/folder"], env)
     assert r.returncode == 2
