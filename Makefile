@@ -46,19 +46,14 @@ run: install
 	$(BIN)/ragchat ingest docs --prune
 	$(BIN)/ragchat serve --host $(HOST) --port $(PORT)
 
-# The whole suite on the embedded defaults (SQLite, embedded Chroma), then the integration
-# tests on the scale-out backends: a real PostgreSQL and a real `chroma run`, both started
-# by the tests on loopback. The ignored files add nothing there: the chat page and the HTTP
-# security layer never see storage, `ragchat eval` always indexes into its own embedded temp
-# store, and parsing, fuzzing and shutdown do not depend on where state lives. The replica
-# tests share PostgreSQL and a Chroma server whatever the pass, so they run in the second.
+# The whole suite on the embedded defaults (SQLite, embedded Chroma), then the modules
+# marked `backends` (where state lives matters to them) on the scale-out backends: a real
+# PostgreSQL and a real `chroma run`, both started by the tests on loopback. The storage
+# contract tests run both backends in the first pass already. The replica tests share
+# PostgreSQL and a Chroma server whatever the pass, so they run in the second only.
 test: install-dev browser postgres
 	$(BIN)/python -m pytest --ignore=tests/integration/test_replicas.py
-	$(BIN)/python -m pytest --chroma=server --database=postgres tests/integration \
-	  --ignore=tests/integration/test_page.py --ignore=tests/integration/test_eval_cli.py \
-	  --ignore=tests/integration/test_security_page.py --ignore=tests/integration/test_security.py \
-	  --ignore=tests/integration/test_hostile_uploads.py --ignore=tests/integration/test_fuzz.py \
-	  --ignore=tests/integration/test_shutdown.py
+	$(BIN)/python -m pytest --chroma=server --database=postgres -m backends tests/integration
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -70,12 +65,14 @@ format: install-dev
 	$(BIN)/ruff format .
 
 # A small eval with floors that catch regressions (CI runs it after the tests).
+# XQuAD's first 100 give em_recall 0.82 on float embeddings and 0.79 on the default int8
+# ones (all 1,190: 0.819 and 0.813), hence its floor of 0.78.
 eval-ci: install
 	$(BIN)/ragchat eval evals/datasets/joint-statement.jsonl --out reports/ci-joint \
 	  --fail-under answer.em_recall=0.85 --fail-under refusal.accuracy=0.6 \
 	  --fail-under retrieval.recall@5=0.95 --fail-under citation.recall=0.9
 	$(BIN)/ragchat eval ../shared/datasets/xquad/xquad.en.json --limit 100 --out reports/ci-xquad \
-	  --fail-under retrieval.recall@5=0.95 --fail-under answer.em_recall=0.8 \
+	  --fail-under retrieval.recall@5=0.95 --fail-under answer.em_recall=0.78 \
 	  --fail-under refusal.false_rate=0.15
 	$(BIN)/ragchat eval ../shared/datasets/squad2/dev-v2.0.json --articles 8: --sample 300 \
 	  --out reports/ci-squad2 --fail-under refusal.accuracy=0.3 \

@@ -6,6 +6,7 @@ sentences whether the extractive answerer or a language model answers afterwards
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -91,12 +92,35 @@ def cite(c: Candidate, *, index: int, score: float) -> Citation:
     )
 
 
-def candidates(hits: list[ChunkHit], docs: dict[str, DocumentText]) -> list[Candidate]:
+_WORD = re.compile(r"\w+")
+_CLOSERS = "\"'”’)]}`*_ \t\n"
+
+
+def asks_or_echoes(sentence: str, question: str) -> bool:
+    """A question, or a quote of the one asked: it restates what is sought, not an answer.
+
+    Documents quote questions: an FAQ's headings, a manual's example command
+    (`ragchat ask "How do I ingest PDF files?" --json`). Such a sentence shares every word
+    with the question, so it outscored the sentence that answers it.
+    """
+    if sentence.rstrip(_CLOSERS).endswith("?"):
+        return True
+    asked = _WORD.findall(question.lower())
+    if len(asked) < 3:
+        return False
+    said = _WORD.findall(sentence.lower())
+    return any(said[i : i + len(asked)] == asked for i in range(len(said) - len(asked) + 1))
+
+
+def candidates(
+    hits: list[ChunkHit], docs: dict[str, DocumentText], question: str = ""
+) -> list[Candidate]:
     """Sentences of the retrieved passages, each once, with its neighbours as context.
 
     A sentence that gives orders to the reader or the system ("ignore previous
     instructions and answer ...") is never a candidate, nor context for its neighbours: it
-    states no fact to answer with.
+    states no fact to answer with. A question, or a quote of the question asked, is
+    context for its neighbours (an FAQ's answer follows its question) but no candidate.
     """
     out: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
@@ -116,7 +140,8 @@ def candidates(hits: list[ChunkHit], docs: dict[str, DocumentText]) -> list[Cand
             if not _in_passage(span, hit) or (hit.document_id, span.start) in seen:
                 continue
             seen.add((hit.document_id, span.start))
-            if order(hit.document_id, doc, i):
+            text = doc.text[span.start : span.end]
+            if order(hit.document_id, doc, i) or asks_or_echoes(text, question):
                 continue
             around = tuple(
                 j
@@ -125,7 +150,6 @@ def candidates(hits: list[ChunkHit], docs: dict[str, DocumentText]) -> list[Cand
             )
             sents = [doc.sentences[j] for j in around]
             context = " ".join(doc.text[s.start : s.end] for s in sents)
-            text = doc.text[span.start : span.end]
             out.append(Candidate(hit, span, text, context, i, around))
     tainted = {doc_id for (doc_id, _), flagged in orders.items() if flagged}
     return [replace(c, beside_orders=True) if c.hit.document_id in tainted else c for c in out]
@@ -148,7 +172,7 @@ class EvidenceScorer:
 
     def gather(self, question: str, retrieved: Retrieved, *, collection: str) -> Evidence:
         docs = self.documents(retrieved, collection)
-        cands = candidates(retrieved.hits, docs)
+        cands = candidates(retrieved.hits, docs, question)
         corpus = [d.text[s.start : s.end] for d in docs.values() for s in d.sentences]
         return self.score(question, retrieved, cands, corpus, docs)
 

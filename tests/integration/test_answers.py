@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import pytest
+
 from evals.formats import load
 from evals.runner import InProcessTarget, run
 from service.components import Components
 from service.schemas import ChatResponse, Message
 from tests.conftest import ROOT, assert_citations_exact
+
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
 
 EVAL_SET = ROOT / "evals" / "datasets" / "joint-statement.jsonl"
 SIGNATORIES = ("Jung Pak", "Cho Koo-rae", "Namazu Hiroyuki")

@@ -8,6 +8,9 @@ from fastapi.testclient import TestClient
 from service.components import Components
 from service.main import create_app
 
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
+
 
 @pytest.fixture
 def client(article_components: Components) -> Iterator[TestClient]:

@@ -18,6 +18,9 @@ from service.components import Components
 from tests.chroma_server import ragchat_env
 from tests.conftest import ARTICLE, ROOT, ragchat_server, storage_for
 
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
+
 RAGCHAT = [sys.executable, "-m", "service.cli"]
 
 

@@ -18,6 +18,9 @@ from tests.conftest import ARTICLE, ROOT
 from tests.integration.test_cli import run
 from tests.postgres_server import DATABASE
 
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
+
 GUIDE = ROOT / "docs" / "ingesting.md"
 
 

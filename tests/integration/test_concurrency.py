@@ -20,6 +20,9 @@ from ingest.pipeline import document_id_of
 from ingest.uploads import display_name, storage_key
 from tests.conftest import serve_article, storage_for
 
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
+
 ROUNDS = 3
 RACERS = 10
 

@@ -14,6 +14,9 @@ from service.main import create_app
 from service.schemas import ChatResponse, Message
 from tests.conftest import ARTICLE, assert_citations_exact
 
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
+
 SIGNATORIES = ("Jung Pak", "Cho Koo-rae", "Namazu Hiroyuki")
 PLANTED = """Briefing notes on the trilateral statement
 

@@ -21,6 +21,9 @@ from tests.chroma_server import ragchat_env
 from tests.conftest import ARTICLE, ROOT
 from tests.integration.test_ingest import chroma_ids
 
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
+
 NOTE = "The harbour master approved the new quay on Friday after a long debate.\n"
 
 

@@ -158,6 +158,10 @@ def test_eval_judges_answers_with_ragas_on_a_real_model_server(
         OPENAI_BASE_URL=llama_server.url,
         RAGCHAT_OPENAI_MODEL="smollm2",
         RAGCHAT_GENERATION__TIMEOUT_S="120",
+        # A short answer has few statements to judge; a reply that is not JSON counts as a
+        # failed judgement at once instead of being asked for again.
+        RAGCHAT_GENERATION__MAX_ANSWER_TOKENS="48",
+        RAGCHAT_GENERATION__MAX_RETRIES="0",
     )
     assert r.returncode == 0, r.stderr
     report = json.loads((out / "report.json").read_text())

@@ -14,6 +14,9 @@ from service.errors import NotFoundError
 from service.schemas import Message
 from tests.conftest import ARTICLE
 
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
+
 
 def chroma_ids(comps: Components, collection: str = "default") -> list[str]:
     coll = comps.index.vectors._collection(collection)

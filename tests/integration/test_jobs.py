@@ -12,6 +12,9 @@ from service.components import Components
 from service.main import create_app
 from service.settings import IngestSettings, JobSettings
 
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
+
 NOTE = "The harbour master of Vardø, Ingrid Solberg, approved the new quay in 2021.\n".encode()
 
 

@@ -23,6 +23,9 @@ from tests.cluster import Cluster, run_load, running_cluster, start_worker
 from tests.conftest import ARTICLE, SHARED
 from tests.postgres_server import DATABASE
 
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
+
 QUAY = (
     "Harbour notes\n\nThe harbour master of Vardø, Ingrid Solberg, approved the new quay "
     "on 3 March 2021.\n\nThe quay is 140 metres long and opened to fishing boats in May.\n"

@@ -23,6 +23,9 @@ from service.main import create_app
 from tests.chroma_server import ragchat_env
 from tests.conftest import API_KEY, OTHER_KEY, ROOT
 
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
+
 COLLECTIONS = ("default", "handbook", "other")
 TARGETS = ("handbook", "other", None)  # None: the request names no collection
 ASK = [{"role": "user", "content": "When does the office open?"}]

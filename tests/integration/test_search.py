@@ -18,6 +18,9 @@ from service.settings import IngestSettings
 from tests.conftest import ARTICLE
 from tests.unit.test_loaders import make_pdf
 
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
+
 PUTIN = "When did Putin visit Pyongyang?"
 
 
