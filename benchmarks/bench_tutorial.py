@@ -39,8 +39,8 @@ from langchain_core.vectorstores import VectorStoreRetriever  # noqa: E402
 from langchain_huggingface import HuggingFaceEmbeddings  # noqa: E402
 from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: E402
 
-from ingest.embeddings import Embedder, SentenceTransformerEmbedder, bundled_model_path  # noqa: E402
-from service.components import Components, Overrides  # noqa: E402
+from ingest.embeddings import Embedder, bundled_model_path  # noqa: E402
+from service.components import Components, Overrides, default_embedder  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 COLLECTION = "xq"
@@ -246,8 +246,10 @@ def main() -> None:
         model = str(bundled_model_path())
         embeddings = HuggingFaceEmbeddings(model_name=model)
         embeddings.embed_query("warm up")
-        embedder = SentenceTransformerEmbedder(model=model)
+        # ragchat as shipped: its default embedding backend (RAGCHAT_EMBEDDINGS__BACKEND).
+        embedder = default_embedder(Settings(_env_file=None))  # type: ignore[call-arg]
         embedder.embed_one("warm up")
+        print(f"ragchat embeds with {embedder.name}; the tutorial with sentence-transformers")
         sides: list[Side] = [Tutorial(corpus, embeddings), Ragchat(corpus, embedder)]
 
         found: dict[str, list[Figures]] = {side.name: [] for side in sides}
