@@ -16,7 +16,6 @@ Usage: python benchmarks/bench_embeddings.py [--rounds 2] [--batch-sizes 8,16,32
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -26,25 +25,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared"
+
+from bench_search_xquad import write_corpus  # noqa: E402
 
 from ingest.embeddings import Embedder  # noqa: E402
 from service.components import Components, default_embedder  # noqa: E402
 from service.settings import Settings  # noqa: E402
-
-
-def write_corpus(folder: Path) -> tuple[int, list[str]]:
-    """One file per XQuAD paragraph; returns their bytes and the first 200 questions."""
-    squad = json.loads((SHARED / "datasets" / "xquad" / "xquad.en.json").read_text())
-    size = 0
-    questions: list[str] = []
-    for a, art in enumerate(squad["data"]):
-        for i, para in enumerate(art["paragraphs"]):
-            path = folder / f"{a:02d}-{i:02d}.txt"
-            path.write_text(para["context"], encoding="utf-8")
-            size += path.stat().st_size
-            questions += [qa["question"] for qa in para["qas"]]
-    return size, questions[:200]
 
 
 def ingest_texts(comps: Components, corpus: Path) -> list[str]:
@@ -89,7 +75,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         corpus.mkdir()
-        size, questions = write_corpus(corpus)
+        questions = [question for question, _ in write_corpus(corpus)["first"][:200]]
+        size = sum(path.stat().st_size for path in corpus.iterdir())
         probe = Components(settings(Path(tmp) / "probe", "onnx-int8"))
         texts = ingest_texts(probe, corpus)
         probe.close()

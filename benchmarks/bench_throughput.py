@@ -17,7 +17,6 @@ Usage: python benchmarks/bench_throughput.py [--requests 200] [--threads 0]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -31,23 +30,13 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared"
+
+from bench_search_xquad import write_corpus  # noqa: E402
 
 from tests.chroma_server import ragchat_env  # noqa: E402
 from tests.conftest import ARTICLE, ragchat_process  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def write_corpus(folder: Path) -> list[str]:
-    (folder / ARTICLE.name).write_text(ARTICLE.read_text(encoding="utf-8"), encoding="utf-8")
-    squad = json.loads((SHARED / "datasets" / "xquad" / "xquad.en.json").read_text())
-    questions: list[str] = []
-    for a, art in enumerate(squad["data"]):
-        for i, para in enumerate(art["paragraphs"]):
-            (folder / f"{a:02d}-{i:02d}.txt").write_text(para["context"], encoding="utf-8")
-            questions += [qa["question"] for qa in para["qas"]]
-    return questions
 
 
 def cpu_seconds(pid: int) -> float:
@@ -101,7 +90,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         corpus.mkdir()
-        questions = write_corpus(corpus)
+        halves = write_corpus(corpus)
+        questions = [question for question, _ in halves["first"] + halves["last"]]
+        (corpus / ARTICLE.name).write_text(ARTICLE.read_text(encoding="utf-8"), encoding="utf-8")
         env = ragchat_env(Path(tmp) / "data", RAGCHAT_RATE_LIMIT__PER_IP="0")
         for var in ("RAGCHAT_LLM", "OPENAI_API_KEY", "OPENAI_BASE_URL", "RAGCHAT_API_KEYS"):
             env.pop(var, None)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import statistics
 import sys
 import tempfile
@@ -26,24 +25,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared"
+
+from bench_search_xquad import write_corpus  # noqa: E402
 
 from service.components import Components  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 SPENT: dict[str, float] = defaultdict(float)
-
-
-def write_corpus(folder: Path) -> list[str]:
-    """Paragraph files; returns the held-out half's questions (articles 24-47)."""
-    squad = json.loads((SHARED / "datasets" / "xquad" / "xquad.en.json").read_text())
-    questions: list[str] = []
-    for a, art in enumerate(squad["data"]):
-        for i, para in enumerate(art["paragraphs"]):
-            (folder / f"{a:02d}-{i:02d}.txt").write_text(para["context"], encoding="utf-8")
-            if a >= len(squad["data"]) // 2:
-                questions += [qa["question"] for qa in para["qas"]]
-    return questions
 
 
 def timed(owner: Any, method: str, stage: str) -> None:
@@ -70,7 +58,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         corpus.mkdir()
-        questions = write_corpus(corpus)[: args.limit or None]
+        held_out = [question for question, _ in write_corpus(corpus)["last"]]
+        questions = held_out[: args.limit or None]
         comps = Components(Settings(_env_file=None, data_dir=Path(tmp) / "data"))  # type: ignore[call-arg]
         comps.ingestor.ingest([corpus], collection="xq")
         retriever = comps.retriever

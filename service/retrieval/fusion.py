@@ -62,7 +62,7 @@ def boost_by_group(
 
 
 def cosines(query: Sequence[float], vectors: Mapping[str, Sequence[float]]) -> dict[str, float]:
-    """`cosine` of the query with each vector, as one matrix product."""
+    """Cosine similarity of the query with each vector (0 for a zero vector), in one product."""
     if not vectors:
         return {}
     keys = list(vectors)
