@@ -6,7 +6,10 @@ not from a document that only cites it. Body text never makes a document "named"
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -44,47 +47,85 @@ class _Entry:
 
 
 class NameIndex:
-    """Each document's file name, squashed title and title terms, computed once."""
+    """Each document's file name, squashed title and title terms, indexed once.
+
+    A question is matched through dictionaries and one substring search over all labels,
+    so its cost follows the question, not the number of documents.
+    """
 
     def __init__(self, documents: Iterable[Named]) -> None:
-        self.entries = []
-        for doc in documents:
+        self.entries: list[_Entry] = []
+        self._by_file: dict[str, list[int]] = {}
+        self._by_stem: dict[str, list[int]] = {}
+        self._by_title_term: dict[str, list[int]] = {}
+        for n, doc in enumerate(documents):
             file = PurePath(doc.source).name.lower()
             raw = PurePath(file).stem
             stem = _squash(raw)
             # "install" is a word any question may use; "getting-started" or "rfc9110" is a name.
             distinctive = len(stem) >= 6 and bool(re.search(r"[-_ .]|\d", raw))
-            self.entries.append(
-                _Entry(
-                    doc.document_id,
-                    file,
-                    stem,
-                    distinctive,
-                    _squash(doc.title) + " " + stem,
-                    frozenset(terms(doc.title)),
-                )
+            entry = _Entry(
+                doc.document_id,
+                file,
+                stem,
+                distinctive,
+                _squash(doc.title) + " " + stem,
+                frozenset(terms(doc.title)),
             )
+            self.entries.append(entry)
+            self._by_file.setdefault(file, []).append(n)
+            if distinctive:
+                self._by_stem.setdefault(stem, []).append(n)
+            if len(entry.title_terms) >= 2:
+                for term in entry.title_terms:
+                    self._by_title_term.setdefault(term, []).append(n)
+        # Labels never hold a newline (they are squashed), so one joined string finds them all.
+        self._labels = "\n".join(e.label for e in self.entries)
+        self._label_starts = list(
+            itertools.accumulate((len(e.label) + 1 for e in self.entries), initial=0)
+        )
+        self._stem_lengths = sorted({len(s) for s in self._by_stem})
+
+    def _with_identifier(self, ids: set[str]) -> set[int]:
+        found: set[int] = set()
+        for ident in ids:
+            at = self._labels.find(ident)
+            while at != -1:
+                found.add(bisect.bisect_right(self._label_starts, at) - 1)
+                at = self._labels.find(ident, at + 1)
+        return found
+
+    def _stems_in(self, squashed: str) -> set[int]:
+        found: set[int] = set()
+        for size in self._stem_lengths:
+            for i in range(len(squashed) - size + 1):
+                found.update(self._by_stem.get(squashed[i : i + size], ()))
+        return found
+
+    def _titles_within(self, q_terms: set[str]) -> set[int]:
+        hits: Counter[int] = Counter()
+        for term in q_terms:
+            hits.update(self._by_title_term.get(term, ()))
+        return {n for n, count in hits.items() if count == len(self.entries[n].title_terms)}
 
     def named(self, question: str, *, most: int = 3) -> list[str]:
         """Ids of the documents the question names, most specific kind first.
 
-        More than `most` documents named the same way name nothing in particular.
+        A document counts under the first kind that names it. More than `most` documents
+        named the same way name nothing in particular.
         """
-        q_squashed = _squash(question)
-        ids = identifiers(question)
         files = {m.lower() for m in _FILE_NAME.findall(question)}
-        q_terms = set(terms(question))
-        kinds: list[list[str]] = [[], [], [], []]
-        for e in self.entries:
-            if e.file in files:
-                kinds[0].append(e.document_id)
-            elif ids and any(i in e.label for i in ids):
-                kinds[1].append(e.document_id)
-            elif e.distinctive and e.stem in q_squashed:
-                kinds[2].append(e.document_id)
-            elif len(e.title_terms) >= 2 and e.title_terms <= q_terms:
-                kinds[3].append(e.document_id)
+        ids = identifiers(question)
+        kinds = [
+            {n for f in files for n in self._by_file.get(f, ())},
+            self._with_identifier(ids) if ids else set(),
+            self._stems_in(_squash(question)),
+            self._titles_within(set(terms(question))),
+        ]
+        taken: set[int] = set()
         for found in kinds:
+            found -= taken
+            taken |= found
             if 0 < len(found) <= most:
-                return found
+                return [self.entries[n].document_id for n in sorted(found)]
         return []

@@ -197,12 +197,11 @@ class SqlDocumentStore:
         }
 
     def stamp(self, collection: str) -> str:
-        [(count, total)] = self._rows(
-            "SELECT count(*), coalesce(sum(updated_at), 0) FROM documents WHERE collection=%s "
-            "AND version IS NOT NULL",
-            collection,
+        """The collection's generation: one row, bumped by every version flip and retire."""
+        rows = self._rows(
+            "SELECT generation FROM collection_stamps WHERE collection=%s", collection
         )
-        return f"{count}:{float(total)!r}"
+        return str(rows[0][0]) if rows else "0"
 
     def matching_documents(self, collection: str, filters: SearchFilters) -> list[str]:
         where, args = self.keywords.compile_filters(filters)
@@ -396,6 +395,7 @@ class SqlDocumentStore:
                     document_id,
                 ),
             )
+            self._bump(c, collection)
 
     def set_tags(self, collection: str, document_id: str, tags: list[str]) -> None:
         with self._tx() as c:
@@ -419,6 +419,22 @@ class SqlDocumentStore:
                 ),
                 (collection, document_id),
             )
+            self._bump(c, collection)
+
+    def _bump(self, c: Any, collection: str) -> None:
+        """Move the collection's stamp on, last in the transaction that changed what is live.
+
+        Last, so the one row every writer of the collection updates is held only until the
+        commit, and always after the rows of the document itself: writers never deadlock on it.
+        """
+        c.execute(
+            self._sql(
+                "INSERT INTO collection_stamps (collection, generation) VALUES (%s, 1) "
+                "ON CONFLICT (collection) DO UPDATE "
+                "SET generation = collection_stamps.generation + 1"
+            ),
+            (collection,),
+        )
 
     def pending_cleanup(self, collection: str) -> list[str]:
         """Documents flagged by an unfinished write whose writer is gone or held no lease."""

@@ -130,11 +130,23 @@ CREATE TABLE job_files (
 );
 """
 
+# A generation per collection, bumped with each version flip: a search learns that the
+# collection's documents changed from one row instead of a scan of them all.
+_STAMPS = """
+CREATE TABLE collection_stamps (
+    collection text PRIMARY KEY,
+    generation bigint NOT NULL
+);
+INSERT INTO collection_stamps (collection, generation)
+    SELECT DISTINCT collection, 1 FROM documents;
+"""
+
 # Append only: a migration that shipped is never edited, a change is a new entry.
 MIGRATIONS: list[tuple[str, str]] = [
     ("documents, chunks and the keyword index", _DOCUMENTS),
     ("conversation turns", _CONVERSATIONS),
     ("uploaded originals and ingestion jobs", _BLOBS_AND_JOBS),
+    ("a stamp per collection that each version flip moves on", _STAMPS),
 ]
 _LOCK = 0x72616763  # pg_advisory_xact_lock key: "ragc"
 

@@ -188,12 +188,29 @@ def _chunk_ids_per_collection(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')")
 
 
+def _collection_stamps(conn: sqlite3.Connection) -> None:
+    """A generation per collection, bumped with each version flip, so a search learns that
+    the collection's documents changed from one row instead of a scan of them all."""
+    _script(conn, _STAMPS)
+
+
+_STAMPS = """
+CREATE TABLE IF NOT EXISTS collection_stamps (
+    collection TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO collection_stamps (collection, generation)
+    SELECT DISTINCT collection, 1 FROM documents;
+"""
+
+
 # Append only: a migration that shipped is never edited, a change is a new entry.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("documents and chunks with the FTS5 keyword index", _baseline),
     ("conversation turns", _conversations),
     ("ingestion jobs and the files they carry", _jobs),
     ("chunk ids unique within a collection, not across them", _chunk_ids_per_collection),
+    ("a stamp per collection that each version flip moves on", _collection_stamps),
 ]
 
 
