@@ -16,12 +16,12 @@ from typing import Any
 
 from evals.metrics.judge import clean_score
 from ingest.embeddings import Embedder
+from service.llm.openai_chat import token_limit
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 INSTALL = "pip install -e '.[judge]'"
-MAX_JUDGE_TOKENS = 256
 
 
 class JudgeUnavailableError(RuntimeError):
@@ -86,7 +86,7 @@ class RagasJudge:
                 timeout=gen.timeout_s,
                 max_retries=gen.max_retries,
                 temperature=0.0,
-                max_tokens=MAX_JUDGE_TOKENS,  # type: ignore[call-arg]
+                **token_limit(settings, gen.max_judge_tokens),
             )
         )
         run_config = RunConfig(timeout=int(gen.timeout_s * 4), max_retries=gen.max_retries)

@@ -148,6 +148,9 @@ class AnswerSettings(BaseModel):
 class GenerationSettings(BaseModel):
     context_tokens: int = Field(4096, ge=512, description="model context window, in tokens")
     max_answer_tokens: int = Field(400, ge=16, le=8192)
+    max_judge_tokens: int = Field(
+        1024, ge=64, le=8192, description="per call of the ragas judge in `ragchat eval`"
+    )
     temperature: float = Field(0.0, ge=0, le=2)
     timeout_s: float = Field(60.0, gt=0, description="per model call")
     max_retries: int = Field(2, ge=0, le=10)

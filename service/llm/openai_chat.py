@@ -18,6 +18,19 @@ from service.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+def token_limit(settings: Settings, tokens: int) -> dict[str, Any]:
+    """The request field that caps an answer's length, as the server at hand reads it.
+
+    langchain-openai sends OpenAI's `max_completion_tokens`, which OpenAI's own models
+    need; llama.cpp's server ignores it and generates until its context is full. So a
+    server named by `OPENAI_BASE_URL` gets `max_tokens`, which llama.cpp, vLLM, Ollama and
+    LM Studio all read.
+    """
+    if settings.openai_base_url:
+        return {"extra_body": {"max_tokens": tokens}}
+    return {"max_tokens": tokens}
+
+
 class OpenAIChatModel(ChatModel):
     def __init__(self, settings: Settings) -> None:
         from langchain_openai import ChatOpenAI
@@ -25,6 +38,7 @@ class OpenAIChatModel(ChatModel):
         gen = settings.generation
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         self.name = settings.openai_model
+        self._settings = settings
         self._llm: Any = ChatOpenAI(
             model=settings.openai_model,
             # Local OpenAI-compatible servers need no key, but the client insists on one.
@@ -39,7 +53,8 @@ class OpenAIChatModel(ChatModel):
         import openai
 
         try:
-            for chunk in self._llm.stream(messages, max_tokens=max_tokens):
+            limit = token_limit(self._settings, max_tokens)
+            for chunk in self._llm.stream(messages, **limit):
                 text = chunk.content if isinstance(chunk.content, str) else ""
                 if text:
                     yield text

@@ -162,6 +162,8 @@ def test_eval_judges_answers_with_ragas_on_a_real_model_server(
         # failed judgement at once instead of being asked for again.
         RAGCHAT_GENERATION__MAX_ANSWER_TOKENS="48",
         RAGCHAT_GENERATION__MAX_RETRIES="0",
+        # SmolLM2 rambles until it is stopped: the cap bounds the test's time.
+        RAGCHAT_GENERATION__MAX_JUDGE_TOKENS="384",
     )
     assert r.returncode == 0, r.stderr
     report = json.loads((out / "report.json").read_text())

@@ -56,6 +56,22 @@ def test_openai_backend_answers_from_the_model_with_verified_citations(
     assert r.unsupported_sentences >= 0
 
 
+def test_the_answer_length_cap_reaches_the_model_server(llama_server: LlamaServer) -> None:
+    """llama.cpp's server ignores `max_completion_tokens` (langchain-openai's field): an
+    essay asked for with a cap of 8 tokens must stop at 8."""
+    from ingest.tokenizer import count_tokens
+    from service.llm.openai_chat import OpenAIChatModel
+    from service.settings import Settings
+
+    model = OpenAIChatModel(
+        Settings(openai_base_url=llama_server.url, openai_model="smollm2", llm="openai")
+    )
+    essay = [{"role": "user", "content": "Write a long essay about the history of Rome."}]
+    text = model.complete(essay, max_tokens=8)
+    assert text.strip()
+    assert count_tokens(text) <= 16, text  # SmolLM2's 8 tokens, counted by another tokenizer
+
+
 def parse_sse(lines: Iterator[str]) -> list[tuple[str, str]]:
     events, event = [], "message"
     for line in lines:
