@@ -24,6 +24,10 @@ from service.settings import Settings
 from tests.chroma_server import CHROMA, ChromaTarget, ragchat_env, stop_process
 from tests.postgres_server import DATABASE
 
+# Test files run two at a time (pytest-xdist), so llama.cpp in process gets one thread: a
+# thread per core while the other worker is busy spins and was ten times slower (9 s -> 92 s).
+os.environ.setdefault("RAGCHAT_GENERATION__LLAMACPP_THREADS", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 ARTICLE = SHARED / "corpus" / "dprk-russia-joint-statement.txt"
@@ -158,6 +162,8 @@ class LlamaServer:
                 str(self.port),
                 "--n_ctx",
                 "4096",
+                "--n_threads",
+                "1",  # as in process: test files run two at a time
                 "--verbose",
                 "false",
             ],
