@@ -11,8 +11,13 @@ Corpus: the 240 XQuAD paragraphs, one file each; questions: the held-out half (a
 paragraph file. Each round builds both sides afresh, the side going first alternating, so
 the noise between rounds shows; every figure is also given as the ratio ragchat/tutorial.
 
+With --bound, a third side shows how fast ragchat's first ingest could be without the
+sentence pass: it embeds the chunks only and gives every sentence a chunk's vector, so its
+answers would be useless; its ingest time is the bound for any way of getting sentence vectors
+without a second pass (such as pooling each sentence's token states from its chunk's pass).
+
 Needs the `bench` extra (langchain-huggingface, langchain-chroma) besides `dev`.
-Usage: python benchmarks/bench_tutorial.py [--rounds 2] [--limit N]
+Usage: python benchmarks/bench_tutorial.py [--rounds 2] [--limit N] [--bound]
 """
 
 from __future__ import annotations
@@ -142,6 +147,46 @@ class Ragchat:
             self.comps = None
 
 
+class ChunksOnly:
+    """An embedder for the bound: the first `chunks` texts of a call are embedded, the rest
+    (the sentences) get the first vector. Ingest tells it `chunks` per window."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.chunks = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def embed(self, texts: list[str], batch_size: int | None = None) -> list[list[float]]:
+        vectors = self.inner.embed(texts[: self.chunks], batch_size=batch_size)
+        return vectors + [vectors[0]] * (len(texts) - self.chunks)
+
+
+class RagchatWithoutSentencePass(Ragchat):
+    name = "bound"
+
+    def __init__(self, corpus: Path, embedder: Embedder) -> None:
+        super().__init__(corpus, ChunksOnly(embedder))  # type: ignore[arg-type]
+
+    def ingest(self, data: Path) -> int:
+        from ingest.pipeline import Ingestor
+
+        embedder = self.embedder
+        assert isinstance(embedder, ChunksOnly)
+        write = Ingestor._embed_and_write
+
+        def counting(ingestor: Ingestor, window: list, *args: object) -> None:  # type: ignore[type-arg]
+            embedder.chunks = sum(len(doc.chunks) for doc in window)
+            write(ingestor, window, *args)  # type: ignore[arg-type]
+
+        Ingestor._embed_and_write = counting  # type: ignore[method-assign]
+        try:
+            return super().ingest(data)
+        finally:
+            Ingestor._embed_and_write = write  # type: ignore[method-assign]
+
+
 @dataclass(frozen=True)
 class Figures:
     ingest_s: float
@@ -213,20 +258,26 @@ def ratios(ours: Figures, theirs: Figures) -> str:
 
 
 def table(found: dict[str, list[Figures]]) -> None:
-    """Medians over the rounds (the mean, with two)."""
+    """Medians over the rounds (the mean, with two); each other side against the tutorial."""
     rounds = len(found["ragchat"])
-    print(f"\nmedian of {rounds} round(s); ratio = ragchat/tutorial")
-    print(f"{'':24s} {'tutorial':>12s} {'ragchat':>12s} {'ratio':>7s}")
+    others = [name for name in found if name != "tutorial"]
+    print(f"\nmedian of {rounds} round(s); ratio = side/tutorial")
+    head = "".join(f" {name:>12s} {'ratio':>7s}" for name in others)
+    print(f"{'':24s} {'tutorial':>12s}{head}")
     for label, _, key, fmt in ROWS:
         theirs = statistics.median(getattr(f, key) for f in found["tutorial"])
-        ours = statistics.median(getattr(f, key) for f in found["ragchat"])
-        print(f"{label:24s} {theirs:>12{fmt}} {ours:>12{fmt}} {ours / theirs:>7.2f}")
+        line = f"{label:24s} {theirs:>12{fmt}}"
+        for name in others:
+            ours = statistics.median(getattr(f, key) for f in found[name])
+            line += f" {ours:>12{fmt}} {ours / theirs:>7.2f}"
+        print(line)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="first N held-out questions only")
+    parser.add_argument("--bound", action="store_true", help="add ragchat without sentence pass")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -251,6 +302,8 @@ def main() -> None:
         embedder.embed_one("warm up")
         print(f"ragchat embeds with {embedder.name}; the tutorial with sentence-transformers")
         sides: list[Side] = [Tutorial(corpus, embeddings), Ragchat(corpus, embedder)]
+        if args.bound:
+            sides.append(RagchatWithoutSentencePass(corpus, embedder))
 
         found: dict[str, list[Figures]] = {side.name: [] for side in sides}
         for r in range(args.rounds):
@@ -259,7 +312,8 @@ def main() -> None:
                 figures = measure(side, tmp / f"{side.name}-{r}", source_bytes, questions, warm)
                 found[side.name].append(figures)
                 print(f"  {side.name:8s} {figures.line()}")
-            print(f"  ragchat/tutorial: {ratios(found['ragchat'][-1], found['tutorial'][-1])}")
+            for name in [n for n in found if n != "tutorial"]:
+                print(f"  {name}/tutorial: {ratios(found[name][-1], found['tutorial'][-1])}")
         table(found)
 
 
