@@ -66,11 +66,18 @@ class ChatService:
         conversation_id: str | None = None,
         top_k: int | None = None,
         filters: SearchFilters | None = None,
+        owner: str = "",
     ) -> Generator[Delta | ChatResponse, None, None]:
-        """Answer deltas as they come, then the final response with verified citations."""
+        """Answer deltas as they come, then the final response with verified citations.
+
+        `owner` is who asks (a digest of the API key, '' without keys): a conversation
+        someone else started is not there for them.
+        """
         t0 = time.perf_counter()
         question = question_of(messages)
         self.require_collection(collection)
+        if conversation_id:
+            self.own_conversation(conversation_id, owner)
         history = list(messages[:-1])
         if conversation_id and len(messages) == 1:
             history = [
@@ -97,10 +104,6 @@ class ChatService:
             yield Delta(answer.text)  # a refusal made without the model still reads as text
         t2 = time.perf_counter()
         cid = conversation_id or uuid.uuid4().hex
-        self.conversations.append(
-            cid,
-            [Turn(role="user", content=question), Turn(role="assistant", content=answer.text)],
-        )
         timings = {
             "retrieve": round((t1 - t0) * 1000, 2),
             "generate": round((t2 - t1) * 1000, 2),
@@ -108,7 +111,7 @@ class ChatService:
         }
         if first_token is not None:
             timings["first_token"] = round((first_token - t0) * 1000, 2)
-        yield ChatResponse(
+        response = ChatResponse(
             answer=answer.text,
             refused=answer.refused,
             citations=self.locate(answer.citations, collection),
@@ -119,6 +122,22 @@ class ChatService:
             unsupported_sentences=answer.unsupported_sentences,
             conflict=answer.conflict,
         )
+        self.conversations.append(
+            cid,
+            [
+                Turn(role="user", content=question),
+                Turn(role="assistant", content=answer.text, response=response.model_dump_json()),
+            ],
+            owner=owner,
+            collection=collection,
+        )
+        yield response
+
+    def own_conversation(self, conversation_id: str, owner: str) -> None:
+        """Refuse a conversation another API key started, as if it did not exist."""
+        info = self.conversations.get(conversation_id)
+        if info is not None and info.owner != owner:
+            raise NotFoundError(f"no conversation {conversation_id!r} for this API key")
 
     def locate(self, citations: list[Citation], collection: str) -> list[Citation]:
         """Add the page or section each quote starts in, from the loader's regions."""
@@ -149,6 +168,7 @@ class ChatService:
         conversation_id: str | None = None,
         top_k: int | None = None,
         filters: SearchFilters | None = None,
+        owner: str = "",
     ) -> ChatResponse:
         for item in self.stream(
             messages=messages,
@@ -156,6 +176,7 @@ class ChatService:
             conversation_id=conversation_id,
             top_k=top_k,
             filters=filters,
+            owner=owner,
         ):
             if isinstance(item, ChatResponse):
                 return item

@@ -23,6 +23,7 @@ from service.api.origins import CrossSiteMiddleware, allowed_origins
 from service.api.ratelimit import RateGuard, RateLimitMiddleware
 from service.api.routes import (
     chat,
+    conversations,
     documents,
     health,
     jobs,
@@ -97,7 +98,7 @@ def create_app(
     # request is read, and it is refused whether keys are set or not.
     app.add_middleware(CrossSiteMiddleware, allowed=allowed)
     errors.install(app)
-    modules = (health, metrics, chat, search, openai_compat, documents, jobs, page)
+    modules = (health, metrics, chat, conversations, search, openai_compat, documents, jobs, page)
     routers = [m.router for m in modules]
     for router in routers:
         app.include_router(router, responses=V1_RESPONSES if router.prefix == "/v1" else None)

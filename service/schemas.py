@@ -214,3 +214,39 @@ class JobResponse(BaseModel):
 
 class JobList(BaseModel):
     jobs: list[JobResponse]
+
+
+class ConversationSummary(BaseModel):
+    conversation_id: str
+    title: str = Field(description="the first question, until renamed")
+    collection: str
+    created_at: float
+    updated_at: float = Field(description="the last answer's time; lists are newest first")
+    turn_count: int = Field(description="questions and answers stored")
+
+
+class ConversationList(BaseModel):
+    conversations: list[ConversationSummary]
+    next_cursor: str | None = Field(
+        None, description="pass as ?cursor= for the next page; null on the last page"
+    )
+
+
+class ConversationTurn(BaseModel):
+    n: int = Field(description="the turn's number in its conversation, from 0")
+    role: Literal["user", "assistant"]
+    content: str
+    created_at: float
+    response: ChatResponse | None = Field(
+        None, description="an answer's response object (citations and all), as it was answered"
+    )
+
+
+class ConversationDetail(ConversationSummary):
+    turns: list[ConversationTurn]
+
+
+class ConversationRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)

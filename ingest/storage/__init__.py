@@ -21,18 +21,21 @@ from ingest.storage.base import (
 from ingest.storage.filters import InvalidFilterError, SearchFilters, parse_date
 from ingest.storage.leases import LeaseBusyError
 from ingest.storage.records import (
+    ConversationInfo,
     DocumentRecord,
     DocumentText,
     Job,
     JobFile,
     NewVersion,
     StoredChunk,
+    StoredTurn,
     Turn,
     VectorHit,
 )
 
 __all__ = [
     "BlobStore",
+    "ConversationInfo",
     "ConversationStore",
     "DocumentRecord",
     "DocumentStore",
@@ -46,6 +49,7 @@ __all__ = [
     "SearchFilters",
     "Storage",
     "StoredChunk",
+    "StoredTurn",
     "Turn",
     "VectorHit",
     "VectorStore",

@@ -12,12 +12,14 @@ from typing import Any, Protocol
 
 from ingest.storage.filters import SearchFilters
 from ingest.storage.records import (
+    ConversationInfo,
     DocumentRecord,
     DocumentText,
     Job,
     JobFile,
     NewVersion,
     StoredChunk,
+    StoredTurn,
     Turn,
     VectorHit,
 )
@@ -109,8 +111,20 @@ class VectorStore(Protocol):
 
 
 class ConversationStore(Protocol):
-    def history(self, conversation_id: str) -> list[Turn]: ...
-    def append(self, conversation_id: str, turns: list[Turn]) -> None: ...
+    def history(self, conversation_id: str) -> list[Turn]:
+        """The last turns, oldest first: what a follow-up question is condensed with."""
+        ...
+
+    def append(
+        self, conversation_id: str, turns: list[Turn], *, owner: str = "", collection: str = ""
+    ) -> None: ...
+    def get(self, conversation_id: str) -> ConversationInfo | None: ...
+    def recent(
+        self, owner: str, *, limit: int, before: tuple[float, str] | None = None
+    ) -> list[ConversationInfo]: ...
+    def turns(self, conversation_id: str) -> list[StoredTurn]: ...
+    def rename(self, conversation_id: str, title: str) -> bool: ...
+    def delete(self, conversation_id: str) -> bool: ...
 
 
 class BlobStore(Protocol):

@@ -93,6 +93,29 @@ class VectorHit:
 class Turn:
     role: str
     content: str
+    response: str | None = None
+    """An answer's whole response object (citations and all) as JSON, as it was answered."""
+
+
+@dataclass(frozen=True)
+class StoredTurn:
+    seq: int
+    role: str
+    content: str
+    created_at: float
+    response: str | None
+
+
+@dataclass(frozen=True)
+class ConversationInfo:
+    conversation_id: str
+    owner: str
+    """Who may see it: a digest of the API key that started it, '' on a server without keys."""
+    collection: str
+    title: str
+    created_at: float
+    updated_at: float
+    turns: int
 
 
 def pack_vectors(vectors: list[list[float]]) -> bytes:

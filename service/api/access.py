@@ -45,6 +45,11 @@ class Access:
             )
         return name
 
+    @property
+    def owner(self) -> str:
+        """Whose conversations the request sees: its key's, or everyone's without keys."""
+        return self.key.owner if self.key is not None else ""
+
     def visible(self, names: Iterable[str]) -> list[str]:
         return [n for n in names if self.key is None or self.key.sees(n)]
 

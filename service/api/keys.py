@@ -13,6 +13,7 @@ key that held ':' or '@'.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -53,6 +54,12 @@ class ApiKey:
 
     def allows(self, role: Role, collection: str) -> bool:
         return self.role >= role and self.sees(collection)
+
+    @property
+    def owner(self) -> str:
+        """What a conversation records as its owner: a digest of the key, stable when the
+        keys are listed in another order, and useless for finding the key itself."""
+        return hashlib.sha256(b"ragchat conversation owner\0" + self.secret).hexdigest()[:32]
 
     def describe(self) -> str:
         where = EVERY if self.collections is None else "+".join(sorted(self.collections))

@@ -87,8 +87,28 @@ class Routes:
         assert r.status_code == 201, r.text
         return str(r.json()["document_id"])
 
-    def call(self, method: str, path: str, target: str | None, tag: str) -> Call:
+    def conversation(self, key: Key | None) -> str:
+        """A conversation the key started (the admin's for no key): it owns it alone."""
+        secret = key.secret if key is not None else "rk-admin"
+        where = sorted(key.collections)[0] if key is not None and key.collections else "default"
+        r = self.client.post(
+            "/v1/chat",
+            json={"messages": ASK, "collection": where},
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+        assert r.status_code == 200, r.text
+        return str(r.json()["conversation_id"])
+
+    def call(
+        self, method: str, path: str, target: str | None, tag: str, key: Key | None = None
+    ) -> Call:
         where = target or "default"
+        if path == "/v1/conversations":
+            return Call(method, path, {}, 200)
+        if path == "/v1/conversations/{conversation_id}":
+            url = f"/v1/conversations/{self.conversation(key)}"
+            ok = {"GET": 200, "PATCH": 200, "DELETE": 204}[method]
+            return Call(method, url, {"json": {"title": tag}} if method == "PATCH" else {}, ok)
         if (method, path) == ("POST", "/v1/chat"):
             return Call(method, path, {"json": {"messages": ASK, **named(target)}}, 200)
         if (method, path) == ("POST", "/v1/chat/completions"):
@@ -141,7 +161,13 @@ ROLES = {
     ("POST", "/v1/ingest"): Role.WRITE,
     ("GET", "/v1/jobs"): Role.READ,
     ("GET", "/v1/jobs/{job_id}"): Role.READ,
+    ("GET", "/v1/conversations"): Role.READ,
+    ("GET", "/v1/conversations/{conversation_id}"): Role.READ,
+    ("PATCH", "/v1/conversations/{conversation_id}"): Role.READ,
+    ("DELETE", "/v1/conversations/{conversation_id}"): Role.READ,
 }
+# Routes of the key's own things, which name no collection.
+UNSCOPED = ("/v1/models", "/v1/conversations", "/v1/conversations/{conversation_id}")
 
 
 def v1_routes(client: TestClient) -> dict[tuple[str, str], list[Role]]:
@@ -195,13 +221,13 @@ def test_the_auth_matrix_over_every_v1_route(client: TestClient) -> None:
         bad = {"Authorization": "Bearer rk-r-a-x"}
         assert client.request(call.method, call.path, headers=bad, **call.kwargs).status_code == 401
         for name, key in KEYS.items():
-            targets = (None,) if path == "/v1/models" else TARGETS
+            targets = (None,) if path in UNSCOPED else TARGETS
             for target in targets:
                 tag = f"{name}-{target}".replace("@", "-").replace("*", "all")
-                call = routes.call(method, path, target, tag)
+                call = routes.call(method, path, target, tag, key)
                 headers = {"Authorization": f"Bearer {key.secret}"}
                 r = client.request(call.method, call.path, headers=headers, **call.kwargs)
-                reach = path == "/v1/models" or key.reaches(target or "default")
+                reach = path in UNSCOPED or key.reaches(target or "default")
                 expected = call.ok if key.role >= need and reach else 403
                 if r.status_code != expected:
                     wrong.append(f"{name} {method} {path} {target}: {r.status_code} {r.text[:160]}")

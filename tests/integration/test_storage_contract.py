@@ -275,6 +275,52 @@ def test_the_stamp_changes_with_every_document_change(storage: Storage) -> None:
     docs.release_lease("c", "b", ME)
 
 
+def test_conversations_have_owners_titles_pages_and_an_end(storage: Storage) -> None:
+    talk = storage.conversations
+    assert talk.get("a") is None
+    talk.append(
+        "a",
+        [Turn("user", "Who  signed\nit?"), Turn("assistant", "Pak.", '{"x": 1}')],
+        owner="k1",
+        collection="c",
+    )
+    talk.append("b", [Turn("user", "q" * 200)], owner="k1", collection="c")
+    talk.append("z", [Turn("user", "Theirs")], owner="k2", collection="c")
+    talk.append("a", [Turn("user", "When?"), Turn("assistant", "June.")], owner="k1")
+    a = talk.get("a")
+    assert a is not None
+    assert (a.owner, a.collection, a.title, a.turns) == ("k1", "c", "Who signed it?", 4)
+    b = talk.get("b")
+    assert b is not None
+    assert len(b.title) == 80
+    assert b.title.endswith("\u2026")
+    # Newest activity first: "a" was answered last; a page ends where the next begins.
+    assert [c.conversation_id for c in talk.recent("k1", limit=10)] == ["a", "b"]
+    first = talk.recent("k1", limit=1)
+    assert [c.conversation_id for c in first] == ["a"]
+    after = talk.recent("k1", limit=1, before=(first[0].updated_at, "a"))
+    assert [c.conversation_id for c in after] == ["b"]
+    assert [c.conversation_id for c in talk.recent("k2", limit=10)] == ["z"]
+    turns = talk.turns("a")
+    assert [(t.seq, t.role, t.content) for t in turns] == [
+        (0, "user", "Who  signed\nit?"),
+        (1, "assistant", "Pak."),
+        (2, "user", "When?"),
+        (3, "assistant", "June."),
+    ]
+    assert turns[1].response == '{"x": 1}'
+    assert turns[3].response is None
+    assert talk.rename("a", "Signatories")
+    assert talk.get("a").title == "Signatories"  # type: ignore[union-attr]
+    assert not talk.rename("nope", "x")
+    assert talk.delete("a")
+    assert not talk.delete("a")
+    assert talk.get("a") is None
+    assert talk.turns("a") == []
+    assert talk.history("a") == []
+    assert [c.conversation_id for c in talk.recent("k1", limit=10)] == ["b"]
+
+
 def files(*names: str) -> list[JobFile]:
     return [JobFile(i, n, f"text of {n}".encode(), {"tags": ["t"]}) for i, n in enumerate(names)]
 

@@ -141,12 +141,32 @@ INSERT INTO collection_stamps (collection, generation)
     SELECT DISTINCT collection, 1 FROM documents;
 """
 
+# Conversations get a row (owner, collection, title) and answers their whole response.
+_CONVERSATION_ROWS = """
+CREATE TABLE conversations (
+    conversation_id text PRIMARY KEY,
+    owner           text NOT NULL DEFAULT '',
+    collection      text NOT NULL DEFAULT '',
+    title           text NOT NULL DEFAULT '',
+    created_at      double precision NOT NULL,
+    updated_at      double precision NOT NULL
+);
+CREATE INDEX conversations_recent ON conversations (owner, updated_at);
+ALTER TABLE turns ADD COLUMN response text;
+INSERT INTO conversations (conversation_id, title, created_at, updated_at)
+    SELECT t.conversation_id, coalesce((SELECT substr(f.content, 1, 80) FROM turns f
+        WHERE f.conversation_id = t.conversation_id AND f.role = 'user' ORDER BY f.seq LIMIT 1),
+        ''), min(t.created_at), max(t.created_at)
+    FROM turns t GROUP BY t.conversation_id;
+"""
+
 # Append only: a migration that shipped is never edited, a change is a new entry.
 MIGRATIONS: list[tuple[str, str]] = [
     ("documents, chunks and the keyword index", _DOCUMENTS),
     ("conversation turns", _CONVERSATIONS),
     ("uploaded originals and ingestion jobs", _BLOBS_AND_JOBS),
     ("a stamp per collection that each version flip moves on", _STAMPS),
+    ("conversations with an owner and a title; answers keep their response", _CONVERSATION_ROWS),
 ]
 _LOCK = 0x72616763  # pg_advisory_xact_lock key: "ragc"
 

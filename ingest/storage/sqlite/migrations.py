@@ -204,6 +204,30 @@ INSERT OR IGNORE INTO collection_stamps (collection, generation)
 """
 
 
+def _conversation_rows(conn: sqlite3.Connection) -> None:
+    """Conversations get a row (owner, collection, title) and answers their whole response."""
+    _script(conn, _CONVERSATION_ROWS)
+
+
+_CONVERSATION_ROWS = """
+CREATE TABLE conversations (
+    conversation_id TEXT PRIMARY KEY,
+    owner           TEXT NOT NULL DEFAULT '',
+    collection      TEXT NOT NULL DEFAULT '',
+    title           TEXT NOT NULL DEFAULT '',
+    created_at      REAL NOT NULL,
+    updated_at      REAL NOT NULL
+);
+CREATE INDEX conversations_recent ON conversations (owner, updated_at);
+ALTER TABLE turns ADD COLUMN response TEXT;
+INSERT INTO conversations (conversation_id, title, created_at, updated_at)
+    SELECT t.conversation_id, coalesce((SELECT substr(f.content, 1, 80) FROM turns f
+        WHERE f.conversation_id = t.conversation_id AND f.role = 'user' ORDER BY f.seq LIMIT 1),
+        ''), min(t.created_at), max(t.created_at)
+    FROM turns t GROUP BY t.conversation_id;
+"""
+
+
 # Append only: a migration that shipped is never edited, a change is a new entry.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("documents and chunks with the FTS5 keyword index", _baseline),
@@ -211,6 +235,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("ingestion jobs and the files they carry", _jobs),
     ("chunk ids unique within a collection, not across them", _chunk_ids_per_collection),
     ("a stamp per collection that each version flip moves on", _collection_stamps),
+    ("conversations with an owner and a title; answers keep their response", _conversation_rows),
 ]
 
 

@@ -104,6 +104,7 @@ async def chat(
         conversation_id=body.conversation_id,
         top_k=body.top_k,
         filters=filters,
+        owner=access.owner,
     )
     it = observed(turn, metrics)
     if not body.stream:

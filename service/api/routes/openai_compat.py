@@ -97,7 +97,12 @@ async def completions(
     messages = _messages(body, settings.server.max_message_chars, settings.server.max_messages)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     it = observed(
-        components.chat.stream(messages=messages, collection=collection, conversation_id=body.user),
+        components.chat.stream(
+            messages=messages,
+            collection=collection,
+            conversation_id=body.user,
+            owner=access.owner,
+        ),
         metrics,
     )
     if not body.stream:

@@ -1,0 +1,175 @@
+"""The conversations API on the real app: list, read, rename, delete, pages, and owners."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ingest.storage.sqlite.database import FILENAME, Database
+from ingest.storage.sqlite.migrations import MIGRATIONS
+from service.components import Components
+from service.main import create_app
+
+# Runs again on PostgreSQL and a Chroma server (make test, second pass).
+pytestmark = pytest.mark.backends
+
+QUESTION = "Who signed the joint statement?"
+FOLLOW_UP = "When did they sign it?"
+A = {"Authorization": "Bearer rk-conv-a"}
+B = {"Authorization": "Bearer rk-conv-b"}
+
+
+def ask(client: TestClient, question: str, conversation_id: str | None = None, **kw) -> dict:
+    body = {"messages": [{"role": "user", "content": question}]}
+    if conversation_id:
+        body["conversation_id"] = conversation_id
+    r = client.post("/v1/chat", json=body, **kw)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+@pytest.fixture
+def client(article_components: Components) -> TestClient:
+    return TestClient(create_app(components=article_components))
+
+
+@pytest.fixture
+def keyed(make_components: Callable[..., Components], article_dir: Path) -> TestClient:
+    comps = make_components(api_keys="rk-conv-a:read, rk-conv-b:read")
+    comps.ingestor.ingest([article_dir], collection="default")
+    return TestClient(create_app(components=comps))
+
+
+def test_a_conversation_is_listed_read_renamed_and_deleted(client: TestClient) -> None:
+    first = ask(client, QUESTION)
+    cid = first["conversation_id"]
+    second = ask(client, FOLLOW_UP, cid)
+    listed = client.get("/v1/conversations").json()
+    assert listed["next_cursor"] is None
+    [summary] = listed["conversations"]
+    assert summary["conversation_id"] == cid
+    assert summary["title"] == QUESTION
+    assert summary["collection"] == "default"
+    assert summary["turn_count"] == 4
+
+    detail = client.get(f"/v1/conversations/{cid}").json()
+    turns = detail["turns"]
+    assert [(t["n"], t["role"]) for t in turns] == [
+        (0, "user"),
+        (1, "assistant"),
+        (2, "user"),
+        (3, "assistant"),
+    ]
+    assert [t["content"] for t in turns[::2]] == [QUESTION, FOLLOW_UP]
+    # Each answer comes back as it was answered: text, citations with offsets, everything.
+    assert turns[1]["response"] == first
+    assert turns[3]["response"] == second
+    assert turns[1]["response"]["citations"]
+    assert turns[0]["response"] is None
+
+    r = client.patch(f"/v1/conversations/{cid}", json={"title": "  Signatories \n of it "})
+    assert r.status_code == 200, r.text
+    assert r.json()["title"] == "Signatories of it"
+    assert client.get("/v1/conversations").json()["conversations"][0]["title"] == (
+        "Signatories of it"
+    )
+
+    assert client.delete(f"/v1/conversations/{cid}").status_code == 204
+    r = client.get(f"/v1/conversations/{cid}")
+    assert r.status_code == 404
+    assert r.json()["error"]["type"] == "not_found_error"
+    assert client.delete(f"/v1/conversations/{cid}").status_code == 404
+    assert client.get("/v1/conversations").json()["conversations"] == []
+
+
+def test_pages_are_newest_first_and_cover_every_conversation_once(client: TestClient) -> None:
+    made = [ask(client, f"{QUESTION} ({n})")["conversation_id"] for n in range(5)]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/v1/conversations", params=params).json()
+        assert len(page["conversations"]) <= 2
+        seen += [c["conversation_id"] for c in page["conversations"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == made[::-1]
+    # Answering in an old conversation moves it to the front.
+    ask(client, FOLLOW_UP, made[0])
+    assert (
+        client.get("/v1/conversations", params={"limit": 1}).json()["conversations"][0][
+            "conversation_id"
+        ]
+        == made[0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        ("GET", "/v1/conversations", {"params": {"cursor": "not a cursor!"}}, 400),
+        ("GET", "/v1/conversations", {"params": {"limit": 0}}, 422),
+        ("GET", "/v1/conversations", {"params": {"limit": 101}}, 422),
+        ("PATCH", "/v1/conversations/{cid}", {"json": {"title": ""}}, 422),
+        ("PATCH", "/v1/conversations/{cid}", {"json": {"title": "   "}}, 400),
+        ("PATCH", "/v1/conversations/{cid}", {"json": {"title": "x" * 201}}, 422),
+        ("PATCH", "/v1/conversations/{cid}", {"json": {"title": "ok", "owner": "me"}}, 422),
+        ("PATCH", "/v1/conversations/nope", {"json": {"title": "ok"}}, 404),
+    ],
+)
+def test_bad_requests_get_clear_errors_and_change_nothing(
+    client: TestClient, method: str, path: str, kwargs: dict, status: int
+) -> None:
+    cid = ask(client, QUESTION)["conversation_id"]
+    r = client.request(method, path.format(cid=cid), **kwargs)
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["message"]
+    assert client.get(f"/v1/conversations/{cid}").json()["title"] == QUESTION
+
+
+def test_a_conversation_exists_only_for_the_key_that_started_it(keyed: TestClient) -> None:
+    cid = ask(keyed, QUESTION, headers=A)["conversation_id"]
+    assert [
+        c["conversation_id"]
+        for c in keyed.get("/v1/conversations", headers=A).json()["conversations"]
+    ] == [cid]
+    assert keyed.get("/v1/conversations", headers=B).json()["conversations"] == []
+    for method, kwargs in (("GET", {}), ("PATCH", {"json": {"title": "mine"}}), ("DELETE", {})):
+        r = keyed.request(method, f"/v1/conversations/{cid}", headers=B, **kwargs)
+        assert r.status_code == 404, (method, r.text)
+    # Nor can B continue it, through either chat API, and so read its history.
+    body = {"messages": [{"role": "user", "content": FOLLOW_UP}], "conversation_id": cid}
+    assert keyed.post("/v1/chat", json=body, headers=B).status_code == 404
+    openai_body = {"model": "ragchat", "messages": body["messages"], "user": cid}
+    assert keyed.post("/v1/chat/completions", json=openai_body, headers=B).status_code == 404
+    detail = keyed.get(f"/v1/conversations/{cid}", headers=A).json()
+    assert detail["title"] == QUESTION
+    assert detail["turn_count"] == 2
+    assert keyed.get("/v1/conversations").status_code == 401
+
+
+def test_turns_from_before_conversation_rows_are_listed(tmp_path: Path) -> None:
+    """A data dir whose turns predate the conversations table gets a row per conversation."""
+    path = tmp_path / FILENAME
+    conn = sqlite3.connect(path, isolation_level=None)
+    before = next(n for n, (name, _) in enumerate(MIGRATIONS, 1) if "owner" in name) - 1
+    for number, (_, step) in enumerate(MIGRATIONS[:before], start=1):
+        step(conn)
+        conn.execute(f"PRAGMA user_version={number}")
+    conn.executemany(
+        "INSERT INTO turns VALUES (?, ?, ?, ?, ?)",
+        [("old", 0, "user", "What was asked first?", 100.0), ("old", 1, "assistant", "A.", 101.0)],
+    )
+    conn.close()
+    db = Database(path)
+    try:
+        rows = db.conn.execute(
+            "SELECT conversation_id, owner, title, created_at, updated_at FROM conversations"
+        ).fetchall()
+    finally:
+        db.close()
+    assert rows == [("old", "", "What was asked first?", 100.0, 101.0)]
