@@ -187,7 +187,101 @@ async function ask(question) {
     $("send").disabled = false;
     save();
     scrollDown();
+    if (!$("chats").hidden) refreshChats();
   }
+}
+
+// The server keeps every conversation (GET /v1/conversations, the API key's own when keys are
+// set); the panel lists them newest first, a page at a time, and opens, renames and deletes them.
+let chatsCursor = null;
+
+function chatButton(label, aria, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.setAttribute("aria-label", aria);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function renderChat(c) {
+  const li = document.createElement("li");
+  li.dataset.id = c.conversation_id;
+  li.classList.toggle("current", c.conversation_id === state.conversation);
+  const title = c.title || "(untitled)";
+  const open = chatButton("", `Open conversation: ${title}`, () => openChat(c.conversation_id));
+  open.className = "name open";
+  const when = new Date(c.updated_at * 1000).toLocaleString();
+  const small = document.createElement("small");
+  small.textContent = `${c.collection} · ${c.turn_count / 2 | 0} answer(s) · ${when}`;
+  open.append(title, small);
+  const rename = chatButton("Rename", `Rename conversation: ${title}`, async () => {
+    const wanted = window.prompt("New title", title);
+    if (wanted === null || !wanted.trim()) return;
+    try {
+      await api(`/v1/conversations/${encodeURIComponent(c.conversation_id)}`, {
+        method: "PATCH", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ title: wanted.trim() }),
+      });
+      $("chats-status").textContent = `Renamed to ${wanted.trim()}.`;
+    } catch (err) { $("chats-status").textContent = `Rename failed: ${err.message}`; }
+    refreshChats();
+  });
+  const del = chatButton("Delete", `Delete conversation: ${title}`, async () => {
+    if (!window.confirm(`Delete the conversation "${title}"?`)) return;
+    try {
+      await api(`/v1/conversations/${encodeURIComponent(c.conversation_id)}`, { method: "DELETE" });
+      $("chats-status").textContent = `Deleted ${title}.`;
+      if (c.conversation_id === state.conversation) newChat();
+    } catch (err) { $("chats-status").textContent = `Delete failed: ${err.message}`; }
+    refreshChats();
+  });
+  li.append(open, rename, del);
+  return li;
+}
+
+async function refreshChats(more = false) {
+  const list = $("chat-list");
+  try {
+    const page = more && chatsCursor ? `&cursor=${encodeURIComponent(chatsCursor)}` : "";
+    const data = await api(`/v1/conversations?limit=20${page}`);
+    const items = data.conversations.map(renderChat);
+    if (more) list.append(...items); else list.replaceChildren(...items);
+    chatsCursor = data.next_cursor;
+    $("chats-more").hidden = !chatsCursor;
+    if (!list.children.length) $("chats-status").textContent = "No conversations yet.";
+  } catch (err) {
+    $("chats-status").textContent = `Could not list conversations: ${err.message}`;
+  }
+}
+
+function pickCollection(name) {
+  const select = $("collection");
+  if (![...select.options].some((o) => o.value === name)) select.append(new Option(name, name));
+  select.value = name;
+  state.collection = name;
+  localStorage.setItem("ragchat:collection", name);
+}
+
+async function openChat(id) {
+  try {
+    const c = await api(`/v1/conversations/${encodeURIComponent(id)}`);
+    if (c.collection && c.collection !== state.collection) pickCollection(c.collection);
+    state.conversation = c.conversation_id;
+    state.turns = c.turns.map((t) => (t.role === "user"
+      ? { role: "user", content: t.content }
+      : { role: "assistant", content: t.content, response: t.response }));
+    save();
+    load();
+    $("chats-status").textContent = "";
+    refreshChats();
+  } catch (err) {
+    $("chats-status").textContent = `Could not open the conversation: ${err.message}`;
+  }
+}
+
+function newChat() {
+  state.conversation = null; state.turns = []; save(); load(); $("question").focus();
 }
 
 async function refreshDocs() {
@@ -288,6 +382,10 @@ function togglePanel(id, show) {
     $("docs-toggle").setAttribute("aria-expanded", String(!panel.hidden));
     if (!panel.hidden) { refreshDocs(); refreshJobs(); }
   }
+  if (id === "chats") {
+    $("chats-toggle").setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden) refreshChats();
+  }
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
@@ -315,8 +413,11 @@ document.addEventListener("DOMContentLoaded", async () => {
   document.querySelectorAll("[data-close]").forEach((b) =>
     b.addEventListener("click", () => togglePanel(b.dataset.close, false)));
   $("docs-toggle").addEventListener("click", () => togglePanel("docs"));
+  $("chats-toggle").addEventListener("click", () => togglePanel("chats"));
+  $("chats-more").addEventListener("click", () => refreshChats(true));
   $("clear").addEventListener("click", () => {
-    state.conversation = null; state.turns = []; save(); load(); $("question").focus();
+    newChat();
+    if (!$("chats").hidden) refreshChats();
   });
   $("upload").addEventListener("submit", async (e) => {
     e.preventDefault();

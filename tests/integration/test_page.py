@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -171,3 +172,44 @@ def test_page_asks_for_the_api_key_and_keeps_it_for_the_tab(
     expect(pg.locator("#source-text mark")).to_be_visible()
     expect(form).to_be_hidden()
     context.close()
+
+
+def test_conversations_panel_switches_renames_and_deletes(page: Page, served_article: str) -> None:
+    page.click("#clear")
+    ask(page, "Who signed the joint statement?")
+    page.click("#clear")
+    expect(page.locator(".msg")).to_have_count(0)
+    ask(page, "When did Putin visit Pyongyang?")
+    page.click("#chats-toggle")
+    items = page.locator("#chat-list li")
+    # Newest first; the open conversation is marked.
+    expect(items.first).to_contain_text("When did Putin visit Pyongyang?")
+    expect(items.first).to_have_class(re.compile(r"\bcurrent\b"))
+    signed = items.filter(has_text="Who signed the joint statement?").first
+    signed.locator("button.open").click()
+    # The log now holds that conversation, read back from the server, citations and all.
+    expect(page.locator(".msg.user")).to_have_count(1)
+    expect(page.locator(".msg.assistant").last).to_contain_text("Namazu Hiroyuki")
+    page.locator(".msg.assistant .chip").first.click()
+    expect(page.locator("#source-text mark")).to_be_visible()
+    page.keyboard.press("Escape")
+    # A follow-up goes on in the opened conversation.
+    ask(page, "Who signed it?")
+    expect(page.locator(".msg.user")).to_have_count(2)
+    page.once("dialog", lambda d: d.accept("Signatories"))
+    items.filter(has_text="Who signed the joint statement?").first.get_by_role(
+        "button", name=re.compile("^Rename")
+    ).click()
+    expect(page.locator("#chats-status")).to_contain_text("Renamed to Signatories")
+    expect(items.first).to_contain_text("Signatories")
+    expect(items.first).to_have_class(re.compile(r"\bcurrent\b"))
+    listed = httpx.get(f"{served_article}/v1/conversations").json()["conversations"]
+    assert listed[0]["title"] == "Signatories"
+    assert listed[0]["turn_count"] == 4
+    page.once("dialog", lambda d: d.accept())
+    items.first.get_by_role("button", name=re.compile("^Delete")).click()
+    expect(page.locator("#chats-status")).to_contain_text("Deleted Signatories")
+    expect(page.locator("#chat-list")).not_to_contain_text("Signatories")
+    expect(page.locator(".msg")).to_have_count(0)  # the open conversation is gone
+    gone = httpx.get(f"{served_article}/v1/conversations/{listed[0]['conversation_id']}")
+    assert gone.status_code == 404
