@@ -250,3 +250,48 @@ class ConversationRename(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=200)
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rating: Literal["up", "down"]
+    comment: str = Field("", max_length=2000)
+    expected_answer: str | None = Field(
+        None, min_length=1, max_length=2000, description="what the answer should have said"
+    )
+    unanswerable: bool = Field(
+        False, description="the documents do not hold the answer: ragchat should have refused"
+    )
+    wrong_citations: list[int] = Field(
+        default_factory=list, max_length=50, description="the [n] of citations that are wrong"
+    )
+
+
+class FeedbackCitation(BaseModel):
+    index: int
+    quote: str
+    start: int
+    end: int
+    document_id: str
+    version: str
+    source: str
+    supported: bool
+    page: int | None = None
+    section: str | None = None
+
+
+class FeedbackResponse(BaseModel):
+    conversation_id: str
+    turn: int
+    rating: Literal["up", "down"]
+    comment: str
+    expected_answer: str | None
+    unanswerable: bool
+    wrong_citations: list[int]
+    question: str
+    answer: str
+    citations: list[FeedbackCitation]
+    model: str
+    collection: str
+    created_at: float

@@ -15,6 +15,7 @@ from ingest.storage.base import (
     BlobStore,
     ConversationStore,
     DocumentStore,
+    FeedbackStore,
     JobQueue,
     VectorStore,
 )
@@ -24,6 +25,7 @@ from ingest.storage.records import (
     ConversationInfo,
     DocumentRecord,
     DocumentText,
+    Feedback,
     Job,
     JobFile,
     NewVersion,
@@ -40,6 +42,8 @@ __all__ = [
     "DocumentRecord",
     "DocumentStore",
     "DocumentText",
+    "Feedback",
+    "FeedbackStore",
     "InvalidFilterError",
     "Job",
     "JobFile",
@@ -62,6 +66,7 @@ __all__ = [
 class Storage:
     documents: DocumentStore
     conversations: ConversationStore
+    feedback: FeedbackStore
     blobs: BlobStore
     jobs: JobQueue
     vectors: VectorStore
@@ -97,6 +102,7 @@ def open_storage(
             database_url, vectors=vectors, pool_size=pool_size, check_schema=check_schema
         )
     from ingest.storage.conversations import SqlConversationStore
+    from ingest.storage.feedback import SqlFeedbackStore
     from ingest.storage.files import FileBlobStore
     from ingest.storage.jobs import SqlJobQueue
     from ingest.storage.sql import SQLITE
@@ -107,6 +113,7 @@ def open_storage(
     return Storage(
         documents=sqlite_documents(db),
         conversations=SqlConversationStore(read=db.reading, tx=db.tx, dialect=SQLITE),
+        feedback=SqlFeedbackStore(read=db.reading, tx=db.tx, dialect=SQLITE),
         blobs=FileBlobStore(data_dir / "uploads"),
         jobs=SqlJobQueue(read=db.reading, tx=db.tx, dialect=SQLITE),
         vectors=vectors,

@@ -15,6 +15,7 @@ from ingest.storage.records import (
     ConversationInfo,
     DocumentRecord,
     DocumentText,
+    Feedback,
     Job,
     JobFile,
     NewVersion,
@@ -125,6 +126,16 @@ class ConversationStore(Protocol):
     def turns(self, conversation_id: str) -> list[StoredTurn]: ...
     def rename(self, conversation_id: str, title: str) -> bool: ...
     def delete(self, conversation_id: str) -> bool: ...
+
+
+class FeedbackStore(Protocol):
+    def put(self, feedback: Feedback) -> Feedback:
+        """Store a rating, replacing an earlier one of the same answer."""
+        ...
+
+    def ratings(self, *, since: float | None = None, rating: str | None = None) -> list[Feedback]:
+        """Oldest first."""
+        ...
 
 
 class BlobStore(Protocol):

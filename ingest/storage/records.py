@@ -107,6 +107,30 @@ class StoredTurn:
 
 
 @dataclass(frozen=True)
+class Feedback:
+    """A rating of one answer, with a copy of what was rated: it outlives its conversation."""
+
+    conversation_id: str
+    turn: int
+    owner: str
+    collection: str
+    rating: str
+    """"up" or "down"."""
+    comment: str
+    expected_answer: str | None
+    unanswerable: bool
+    """The user says the documents do not hold the answer."""
+    wrong_citations: list[int]
+    question: str
+    answer: str
+    citations: list[dict[str, Any]]
+    """Each cited quote with its offsets, document id, version and source."""
+    settings: dict[str, Any]
+    model: str
+    created_at: float = 0.0
+
+
+@dataclass(frozen=True)
 class ConversationInfo:
     conversation_id: str
     owner: str

@@ -173,3 +173,80 @@ def test_turns_from_before_conversation_rows_are_listed(tmp_path: Path) -> None:
     finally:
         db.close()
     assert rows == [("old", "", "What was asked first?", 100.0, 101.0)]
+
+
+def feedback(client: TestClient, cid: str, n: int, body: dict, **kw):
+    return client.post(f"/v1/conversations/{cid}/turns/{n}/feedback", json=body, **kw)
+
+
+def test_a_rating_keeps_what_was_rated_and_outlives_its_conversation(
+    client: TestClient, article_components: Components
+) -> None:
+    answered = ask(client, QUESTION)
+    cid = answered["conversation_id"]
+    cited = answered["citations"]
+    assert cited
+    r = feedback(client, cid, 1, {"rating": "up"})
+    assert r.status_code == 201, r.text
+    body = {
+        "rating": "down",
+        "comment": " The Japanese signatory is missing. ",
+        "expected_answer": "Jung Pak, Cho Koo-rae and Namazu Hiroyuki",
+        "wrong_citations": [cited[0]["index"]],
+    }
+    r = feedback(client, cid, 1, body)
+    assert r.status_code == 201, r.text
+    got = r.json()
+    assert (got["rating"], got["comment"], got["turn"]) == (
+        "down",
+        "The Japanese signatory is missing.",
+        1,
+    )
+    assert got["question"] == QUESTION
+    assert got["answer"] == answered["answer"]
+    assert got["expected_answer"] == body["expected_answer"]
+    assert got["wrong_citations"] == [cited[0]["index"]]
+    assert got["model"] == answered["model"]
+    assert got["collection"] == "default"
+    doc_id = cited[0]["document_id"]
+    live = article_components.storage.documents.live_version("default", doc_id)
+    assert [
+        (c["quote"], c["start"], c["end"], c["document_id"], c["version"]) for c in got["citations"]
+    ] == [(c["quote"], c["start"], c["end"], c["document_id"], live) for c in cited]
+    # Rating again replaced the first rating; the settings of the answer came with it.
+    [stored] = article_components.storage.feedback.ratings()
+    assert stored.rating == "down"
+    assert stored.settings["retrieval"]["top_k"] == article_components.settings.retrieval.top_k
+    assert "api_keys" not in str(stored.settings)
+    assert client.delete(f"/v1/conversations/{cid}").status_code == 204
+    [kept] = article_components.storage.feedback.ratings(rating="down")
+    assert kept.question == QUESTION
+    assert article_components.storage.feedback.ratings(rating="up") == []
+
+
+@pytest.mark.parametrize(
+    ("n", "body", "status"),
+    [
+        (0, {"rating": "up"}, 400),  # a question, not an answer
+        (9, {"rating": "up"}, 404),
+        (1, {"rating": "meh"}, 422),
+        (1, {"rating": "down", "wrong_citations": [99]}, 400),
+        (1, {"rating": "down", "expected_answer": ""}, 422),
+        (1, {"rating": "down", "comment": "x" * 2001}, 422),
+        (1, {"rating": "up", "stars": 5}, 422),
+    ],
+)
+def test_bad_ratings_are_refused_and_store_nothing(
+    client: TestClient, article_components: Components, n: int, body: dict, status: int
+) -> None:
+    cid = ask(client, QUESTION)["conversation_id"]
+    r = feedback(client, cid, n, body)
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["message"]
+    assert article_components.storage.feedback.ratings() == []
+
+
+def test_only_the_owner_rates(keyed: TestClient) -> None:
+    cid = ask(keyed, QUESTION, headers=A)["conversation_id"]
+    assert feedback(keyed, cid, 1, {"rating": "down"}, headers=B).status_code == 404
+    assert feedback(keyed, cid, 1, {"rating": "down"}, headers=A).status_code == 201

@@ -105,6 +105,9 @@ class Routes:
         where = target or "default"
         if path == "/v1/conversations":
             return Call(method, path, {}, 200)
+        if path == "/v1/conversations/{conversation_id}/turns/{n}/feedback":
+            url = f"/v1/conversations/{self.conversation(key)}/turns/1/feedback"
+            return Call(method, url, {"json": {"rating": "up"}}, 201)
         if path == "/v1/conversations/{conversation_id}":
             url = f"/v1/conversations/{self.conversation(key)}"
             ok = {"GET": 200, "PATCH": 200, "DELETE": 204}[method]
@@ -165,9 +168,15 @@ ROLES = {
     ("GET", "/v1/conversations/{conversation_id}"): Role.READ,
     ("PATCH", "/v1/conversations/{conversation_id}"): Role.READ,
     ("DELETE", "/v1/conversations/{conversation_id}"): Role.READ,
+    ("POST", "/v1/conversations/{conversation_id}/turns/{n}/feedback"): Role.READ,
 }
 # Routes of the key's own things, which name no collection.
-UNSCOPED = ("/v1/models", "/v1/conversations", "/v1/conversations/{conversation_id}")
+UNSCOPED = (
+    "/v1/models",
+    "/v1/conversations",
+    "/v1/conversations/{conversation_id}",
+    "/v1/conversations/{conversation_id}/turns/{n}/feedback",
+)
 
 
 def v1_routes(client: TestClient) -> dict[tuple[str, str], list[Role]]:

@@ -72,6 +72,7 @@ def open_postgres(
 ) -> Storage:
     from ingest.storage import Storage
     from ingest.storage.conversations import SqlConversationStore
+    from ingest.storage.feedback import SqlFeedbackStore
     from ingest.storage.jobs import SqlJobQueue
     from ingest.storage.postgres.blobs import PostgresBlobStore
     from ingest.storage.postgres.documents import postgres_documents
@@ -95,6 +96,7 @@ def open_postgres(
             # One writer per conversation at a time, so two replicas never take one seq.
             serialize="SELECT pg_advisory_xact_lock(hashtext(%s))",
         ),
+        feedback=SqlFeedbackStore(read=pool.connection, tx=pool.connection, dialect=POSTGRES),
         blobs=PostgresBlobStore(pool),
         jobs=SqlJobQueue(read=pool.connection, tx=pool.connection, dialect=POSTGRES),
         vectors=vectors,

@@ -160,6 +160,29 @@ INSERT INTO conversations (conversation_id, title, created_at, updated_at)
     FROM turns t GROUP BY t.conversation_id;
 """
 
+# Ratings of answers, each with a copy of the question, answer and citations rated.
+_FEEDBACK = """
+CREATE TABLE feedback (
+    conversation_id text NOT NULL,
+    turn            integer NOT NULL,
+    owner           text NOT NULL DEFAULT '',
+    collection      text NOT NULL DEFAULT '',
+    rating          text NOT NULL,
+    comment         text NOT NULL DEFAULT '',
+    expected_answer text,
+    unanswerable    boolean NOT NULL DEFAULT false,
+    wrong_citations text NOT NULL DEFAULT '[]',
+    question        text NOT NULL,
+    answer          text NOT NULL,
+    citations       text NOT NULL DEFAULT '[]',
+    settings        text NOT NULL DEFAULT '{}',
+    model           text NOT NULL DEFAULT '',
+    created_at      double precision NOT NULL,
+    PRIMARY KEY (conversation_id, turn)
+);
+CREATE INDEX feedback_created ON feedback (created_at);
+"""
+
 # Append only: a migration that shipped is never edited, a change is a new entry.
 MIGRATIONS: list[tuple[str, str]] = [
     ("documents, chunks and the keyword index", _DOCUMENTS),
@@ -167,6 +190,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("uploaded originals and ingestion jobs", _BLOBS_AND_JOBS),
     ("a stamp per collection that each version flip moves on", _STAMPS),
     ("conversations with an owner and a title; answers keep their response", _CONVERSATION_ROWS),
+    ("ratings of answers", _FEEDBACK),
 ]
 _LOCK = 0x72616763  # pg_advisory_xact_lock key: "ragc"
 

@@ -228,6 +228,34 @@ INSERT INTO conversations (conversation_id, title, created_at, updated_at)
 """
 
 
+def _feedback(conn: sqlite3.Connection) -> None:
+    """Ratings of answers, each with a copy of the question, answer and citations rated."""
+    _script(conn, _FEEDBACK)
+
+
+_FEEDBACK = """
+CREATE TABLE feedback (
+    conversation_id TEXT NOT NULL,
+    turn            integer NOT NULL,
+    owner           TEXT NOT NULL DEFAULT '',
+    collection      TEXT NOT NULL DEFAULT '',
+    rating          TEXT NOT NULL,
+    comment         TEXT NOT NULL DEFAULT '',
+    expected_answer TEXT,
+    unanswerable    INTEGER NOT NULL DEFAULT 0,
+    wrong_citations TEXT NOT NULL DEFAULT '[]',
+    question        TEXT NOT NULL,
+    answer          TEXT NOT NULL,
+    citations       TEXT NOT NULL DEFAULT '[]',
+    settings        TEXT NOT NULL DEFAULT '{}',
+    model           TEXT NOT NULL DEFAULT '',
+    created_at      REAL NOT NULL,
+    PRIMARY KEY (conversation_id, turn)
+);
+CREATE INDEX feedback_created ON feedback (created_at);
+"""
+
+
 # Append only: a migration that shipped is never edited, a change is a new entry.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("documents and chunks with the FTS5 keyword index", _baseline),
@@ -236,6 +264,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("chunk ids unique within a collection, not across them", _chunk_ids_per_collection),
     ("a stamp per collection that each version flip moves on", _collection_stamps),
     ("conversations with an owner and a title; answers keep their response", _conversation_rows),
+    ("ratings of answers", _feedback),
 ]
 
 

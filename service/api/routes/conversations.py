@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from ingest.storage import ConversationInfo
-from service.api.deps import ComponentsDep, ReadAccess
+from ingest.storage import ConversationInfo, Feedback
+from service.api.deps import ComponentsDep, ReadAccess, SettingsDep
 from service.components import Components
 from service.errors import BadRequestError, NotFoundError
 from service.schemas import (
@@ -24,7 +24,11 @@ from service.schemas import (
     ConversationSummary,
     ConversationTurn,
     ErrorResponse,
+    FeedbackCitation,
+    FeedbackRequest,
+    FeedbackResponse,
 )
+from service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -129,3 +133,106 @@ def delete_conversation(
     _owned(components, conversation_id, access.owner)
     components.conversations.delete(conversation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def answer_settings(settings: Settings) -> dict[str, Any]:
+    """The settings an answer depends on, kept with its rating (no keys, no paths)."""
+    return {
+        "llm": settings.llm,
+        "embeddings": settings.embeddings.model_dump(mode="json", exclude={"cache_dir"}),
+        "retrieval": settings.retrieval.model_dump(mode="json"),
+        "answer": settings.answer.model_dump(mode="json"),
+        "generation": settings.generation.model_dump(mode="json"),
+        "verify": settings.verify.model_dump(mode="json"),
+    }
+
+
+def _cited(response: ChatResponse) -> list[FeedbackCitation]:
+    """The answer's citations with the document version each quote was read from (the
+    middle part of a chunk id: `document:version:index`)."""
+    return [
+        FeedbackCitation(
+            index=c.index,
+            quote=c.quote,
+            start=c.start,
+            end=c.end,
+            document_id=c.document_id,
+            version=c.chunk_id.rsplit(":", 2)[-2] if c.chunk_id.count(":") >= 2 else "",
+            source=c.source,
+            supported=c.supported,
+            page=c.page,
+            section=c.section,
+        )
+        for c in response.citations
+    ]
+
+
+def _feedback_response(f: Feedback) -> FeedbackResponse:
+    return FeedbackResponse(
+        conversation_id=f.conversation_id,
+        turn=f.turn,
+        rating=f.rating,  # type: ignore[arg-type]
+        comment=f.comment,
+        expected_answer=f.expected_answer,
+        unanswerable=f.unanswerable,
+        wrong_citations=f.wrong_citations,
+        question=f.question,
+        answer=f.answer,
+        citations=[FeedbackCitation.model_validate(c) for c in f.citations],
+        model=f.model,
+        collection=f.collection,
+        created_at=f.created_at,
+    )
+
+
+@router.post(
+    "/conversations/{conversation_id}/turns/{n}/feedback",
+    response_model=FeedbackResponse,
+    status_code=status.HTTP_201_CREATED,
+    responses={**NOT_FOUND, 400: {"model": ErrorResponse}},
+)
+def give_feedback(
+    conversation_id: str,
+    n: int,
+    body: FeedbackRequest,
+    access: ReadAccess,
+    components: ComponentsDep,
+    settings: SettingsDep,
+) -> FeedbackResponse:
+    """Rate answer `n` of the conversation; rating it again replaces the earlier rating."""
+    info = _owned(components, conversation_id, access.owner)
+    turns = {t.seq: t for t in components.conversations.turns(conversation_id)}
+    turn = turns.get(n)
+    if turn is None:
+        raise NotFoundError(f"conversation {conversation_id!r} has no turn {n}")
+    if turn.role != "assistant" or not turn.response:
+        raise BadRequestError(
+            f"turn {n} is a question, not an answer: rate its answer, turn {n + 1}"
+        )
+    response = ChatResponse.model_validate_json(turn.response)
+    known = {c.index for c in response.citations}
+    unknown = sorted(set(body.wrong_citations) - known)
+    if unknown:
+        raise BadRequestError(
+            f"the answer has no citation {unknown}; its citations are {sorted(known) or 'none'}"
+        )
+    question = turns[n - 1].content if n - 1 in turns else ""
+    stored = components.storage.feedback.put(
+        Feedback(
+            conversation_id=conversation_id,
+            turn=n,
+            owner=access.owner,
+            collection=info.collection,
+            rating=body.rating,
+            comment=body.comment.strip(),
+            expected_answer=body.expected_answer.strip() if body.expected_answer else None,
+            unanswerable=body.unanswerable,
+            wrong_citations=sorted(set(body.wrong_citations)),
+            question=question,
+            answer=response.answer,
+            citations=[c.model_dump() for c in _cited(response)],
+            settings=answer_settings(settings),
+            model=response.model,
+        )
+    )
+    return _feedback_response(stored)
