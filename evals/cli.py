@@ -141,6 +141,18 @@ def evaluate(
             evalset = load(path, noise_rate=noise_rate, articles=articles)
         except DatasetError as exc:
             raise typer.BadParameter(str(exc)) from None
+        docs = len(evalset.documents) + len(evalset.corpus_paths)
+        live = [i for i in evalset.items if i.collection]
+        if live and not url:
+            raise typer.BadParameter(
+                f"{path.name} asks in collections of a running service "
+                f"({', '.join(sorted({i.collection for i in live}))}): pass --url"
+            )
+        if not docs and not live:
+            raise typer.BadParameter(
+                f"{path.name} has no documents to index: add a corpus row "
+                '({"corpus": ["docs/"]}) or name each question\'s "collection"'
+            )
         items = evalset.items[:limit] if limit else evalset.items
         if sample and sample < len(items):
             step = len(items) / sample
@@ -161,7 +173,6 @@ def evaluate(
         results: list[Result] = []
         partial = False
         t0 = time.perf_counter()
-        docs = len(evalset.documents) + len(evalset.corpus_paths)
         err.print(f"[bold]{evalset.name}[/bold]: {docs} documents, {len(items)} questions")
         with (
             target_for(

@@ -33,6 +33,7 @@ class EvalItem:
     passages: tuple[str, ...] = ()  # RGB: the ids of the question's own passages
     split: str = ""  # ragchat sets: "tune" or "held-out"
     kind: str = ""  # ragchat sets: "fact", "field", "near-miss", "follow-up", ...
+    collection: str = ""  # ragchat sets: asked in this collection of a --url service, as is
 
 
 @dataclass
@@ -96,6 +97,7 @@ def load_ragchat(path: Path) -> EvalSet:
             messages=tuple(r.get("messages", ())),
             split=str(r.get("split", "")),
             kind=str(r.get("kind", "")),
+            collection=str(r.get("collection", "")),
         )
         for n, r in enumerate(rows, start=1)
     ]

@@ -198,12 +198,15 @@ class HttpTarget:
         return EmbeddingJudge(self.embedder, self.settings.verify)
 
     def ask(self, item: EvalItem) -> tuple[ChatResponse, list[tuple[str, str]]]:
+        """In the item's own collection when it names one (a case from feedback, asked of the
+        live collection as it is), else in the collection the documents went to."""
+        collection = item.collection or self.collection
         messages = [*item.messages, {"role": "user", "content": item.question}]
-        body: dict[str, Any] = {"messages": messages, "collection": self.collection}
+        body: dict[str, Any] = {"messages": messages, "collection": collection}
         if self.isolated and item.passages:
             body["filters"] = {"source": [self.name_of[p] for p in item.passages]}
         response = ChatResponse.model_validate(self._post("/v1/chat", json=body).json())
-        query = {"query": item.question, "collection": self.collection, "top_k": RETRIEVAL_DEPTH}
+        query = {"query": item.question, "collection": collection, "top_k": RETRIEVAL_DEPTH}
         if "filters" in body:
             query["filters"] = body["filters"]
         found = self._post("/v1/search", json=query)

@@ -122,7 +122,7 @@ class ChatService:
             unsupported_sentences=answer.unsupported_sentences,
             conflict=answer.conflict,
         )
-        self.conversations.append(
+        first = self.conversations.append(
             cid,
             [
                 Turn(role="user", content=question),
@@ -131,7 +131,7 @@ class ChatService:
             owner=owner,
             collection=collection,
         )
-        yield response
+        yield response.model_copy(update={"turn": first + 1})
 
     def own_conversation(self, conversation_id: str, owner: str) -> None:
         """Refuse a conversation another API key started, as if it did not exist."""

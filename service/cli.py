@@ -14,6 +14,7 @@ from service.cli_common import CollectionOpt, err, fail, opened, out, setup
 from service.cli_db import db_app
 from service.cli_doctor import doctor
 from service.cli_documents import documents_app
+from service.cli_feedback import feedback_app
 from service.cli_worker import worker
 from service.schemas import Message
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(documents_app, name="documents")
 app.add_typer(db_app, name="db")
+app.add_typer(feedback_app, name="feedback")
 app.command("worker")(worker)
 app.command("doctor")(doctor)
 

@@ -40,6 +40,11 @@ class ChatResponse(BaseModel):
         description="cited documents give different values for the asked-for fact "
         "(a name, date or number); the answer says so and cites each",
     )
+    turn: int | None = Field(
+        None,
+        description="the answer's turn number in its conversation: where its feedback goes "
+        "(POST /v1/conversations/{conversation_id}/turns/{turn}/feedback)",
+    )
 
 
 class Message(BaseModel):

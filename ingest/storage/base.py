@@ -118,7 +118,10 @@ class ConversationStore(Protocol):
 
     def append(
         self, conversation_id: str, turns: list[Turn], *, owner: str = "", collection: str = ""
-    ) -> None: ...
+    ) -> int:
+        """Returns the number of the first turn added."""
+        ...
+
     def get(self, conversation_id: str) -> ConversationInfo | None: ...
     def recent(
         self, owner: str, *, limit: int, before: tuple[float, str] | None = None

@@ -65,8 +65,9 @@ class SqlConversationStore:
 
     def append(
         self, conversation_id: str, turns: list[Turn], *, owner: str = "", collection: str = ""
-    ) -> None:
-        """Add turns; the first append makes the conversation, titled by its first question."""
+    ) -> int:
+        """Add turns; the first append makes the conversation, titled by its first question.
+        Returns the number of the first turn added."""
         sql = self.dialect.sql
         with self._tx() as c:
             if self._serialize:
@@ -97,6 +98,7 @@ class SqlConversationStore:
                 ),
                 (conversation_id, owner, collection, title_of(first), now, now, now),
             )
+        return int(last) + 1
 
     def get(self, conversation_id: str) -> ConversationInfo | None:
         rows = self._rows(

@@ -65,6 +65,21 @@ function renderAnswer(li, response) {
   notes.push(`${response.model} · ${Math.round(response.timings_ms.total)} ms`);
   tools.querySelector(".notes").textContent = notes.join(" · ");
   tools.hidden = false;
+  // Answers the server numbered can be rated; the form lists their citations.
+  tools.querySelector(".rate").hidden = !(response.turn >= 0 && response.conversation_id);
+  const wrong = li.querySelector(".wrong");
+  wrong.replaceChildren(wrong.querySelector("legend") || document.createElement("legend"));
+  wrong.querySelector("legend").textContent = "Wrong citations";
+  for (const c of response.citations) {
+    const label = document.createElement("label");
+    label.className = "check";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = String(c.index);
+    label.append(box, ` [${c.index}] ${c.quote.slice(0, 80)}${c.quote.length > 80 ? "…" : ""}`);
+    wrong.append(label);
+  }
+  wrong.hidden = !response.citations.length;
 }
 
 function renderTurn(turn) {
@@ -72,7 +87,16 @@ function renderTurn(turn) {
   li.className = `msg ${turn.role}`;
   if (turn.role === "user") { li.textContent = turn.content; return li; }
   li.innerHTML = '<span class="badge" hidden>Not in the documents</span><div class="text"></div>' +
-    '<div class="tools" hidden><button type="button" class="copy">Copy answer</button><span class="notes"></span></div>';
+    '<div class="tools" hidden><button type="button" class="copy">Copy answer</button>' +
+    '<span class="rate" hidden><button type="button" class="up" aria-label="Good answer" aria-pressed="false">👍</button>' +
+    '<button type="button" class="down" aria-label="Bad answer" aria-pressed="false">👎</button></span>' +
+    '<span class="notes"></span><span class="rated" role="status"></span></div>' +
+    '<form class="feedback" hidden aria-label="What was wrong with this answer">' +
+    '<label>What was wrong? <textarea name="comment" rows="2" maxlength="2000"></textarea></label>' +
+    '<label>The answer should be <input name="expected" maxlength="2000" autocomplete="off"></label>' +
+    '<label class="check"><input type="checkbox" name="unanswerable"> The documents do not hold the answer</label>' +
+    '<fieldset class="wrong" hidden><legend>Wrong citations</legend></fieldset>' +
+    '<div class="row"><button type="submit">Send feedback</button><button type="button" class="cancel">Cancel</button></div></form>';
   li.querySelector(".copy").addEventListener("click", async (e) => {
     const plain = (turn.response ? turn.response.answer : li.querySelector(".text").textContent);
     try { await navigator.clipboard.writeText(plain); e.target.textContent = "Copied"; }
@@ -80,7 +104,39 @@ function renderTurn(turn) {
     setTimeout(() => { e.target.textContent = "Copy answer"; }, 1500);
   });
   if (turn.response) renderAnswer(li, turn.response);
+  li.querySelector(".up").addEventListener("click", () => rate(li, turn, { rating: "up" }));
+  li.querySelector(".down").addEventListener("click", () => {
+    const form = li.querySelector(".feedback");
+    form.hidden = !form.hidden;
+    if (!form.hidden) form.elements.comment.focus();
+  });
+  li.querySelector(".cancel").addEventListener("click", () => { li.querySelector(".feedback").hidden = true; });
+  li.querySelector(".feedback").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = e.target.elements;
+    const body = { rating: "down", comment: f.comment.value.trim(), unanswerable: f.unanswerable.checked };
+    if (f.expected.value.trim()) body.expected_answer = f.expected.value.trim();
+    body.wrong_citations = [...e.target.querySelectorAll(".wrong input:checked")].map((c) => Number(c.value));
+    rate(li, turn, body);
+  });
   return li;
+}
+
+// Thumbs on an answer: POST /v1/conversations/{id}/turns/{n}/feedback. Rating again replaces.
+async function rate(li, turn, body) {
+  const r = turn.response;
+  const status = li.querySelector(".rated");
+  try {
+    await api(`/v1/conversations/${encodeURIComponent(r.conversation_id)}/turns/${r.turn}/feedback`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+    });
+    li.querySelector(".up").setAttribute("aria-pressed", String(body.rating === "up"));
+    li.querySelector(".down").setAttribute("aria-pressed", String(body.rating === "down"));
+    li.querySelector(".feedback").hidden = true;
+    status.textContent = body.rating === "up" ? "Thanks!" : "Feedback sent.";
+  } catch (err) {
+    status.textContent = `Feedback failed: ${err.message}`;
+  }
 }
 
 async function documentText(id) {

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, ROOT, article_env, ragchat_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # A loaded 2-core CI machine can take longer than Playwright's 5 s default to render.
@@ -213,3 +216,87 @@ def test_conversations_panel_switches_renames_and_deletes(page: Page, served_art
     expect(page.locator(".msg")).to_have_count(0)  # the open conversation is gone
     gone = httpx.get(f"{served_article}/v1/conversations/{listed[0]['conversation_id']}")
     assert gone.status_code == 404
+
+
+def ragchat_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def upload(url: str, path: Path) -> None:
+    r = httpx.post(
+        f"{url}/v1/documents",
+        params={"collection": "default", "replace": "true"},
+        files={"file": (path.name, path.read_bytes())},
+        timeout=120,
+    )
+    assert r.status_code in (200, 201), r.text
+
+
+def test_a_thumbs_down_becomes_an_eval_case_that_fails_until_the_document_is_fixed(
+    browser: Browser, tmp_path: Path
+) -> None:
+    env = article_env(tmp_path / "data")
+    hours = tmp_path / "office-hours.md"
+    hours.write_text("# Office hours\n\nThe harbour office opens at nine in the morning.\n")
+    with ragchat_server(env) as url:
+        upload(url, hours)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(url, wait_until="networkidle")
+        ask(page, "When does the harbour office open?")
+        answer = page.locator(".msg.assistant").last
+        expect(answer).to_contain_text("nine in the morning")
+        # Thumbs down, with what the answer should have said.
+        answer.get_by_role("button", name="Bad answer").click()
+        form = answer.locator("form.feedback")
+        expect(form).to_be_visible()
+        form.locator("textarea[name=comment]").fill("It opens at eight since May.")
+        form.locator("input[name=expected]").fill("eight in the morning")
+        form.get_by_role("button", name="Send feedback").click()
+        expect(answer.locator(".rated")).to_have_text("Feedback sent.")
+        expect(form).to_be_hidden()
+        expect(answer.get_by_role("button", name="Bad answer")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        context.close()
+
+        cases = tmp_path / "cases.jsonl"
+        done = ragchat_cli(env, "feedback", "export", "--out", str(cases), "--rating", "down")
+        assert done.returncode == 0, done.stderr
+        [row] = [json.loads(line) for line in cases.read_text().splitlines()]
+        assert row["question"] == "When does the harbour office open?"
+        assert row["answers"] == [["eight in the morning"]]
+        assert row["collection"] == "default"
+        assert row["documents"] == ["office-hours.md"]
+        assert row["feedback"]["comment"] == "It opens at eight since May."
+
+        def replay(name: str) -> tuple[int, dict]:
+            out = tmp_path / name
+            args = ("eval", str(cases), "--url", url, "--out", str(out))
+            done = ragchat_cli(env, *args, "--fail-under", "answer.em_recall=1")
+            report = json.loads((out / "report.json").read_text())
+            return done.returncode, report["metrics"]
+
+        code, metrics = replay("before")
+        assert code == 1  # the gate fails: the documents still say nine
+        assert metrics["answer.em_recall"] == 0.0
+        hours.write_text("# Office hours\n\nThe harbour office opens at eight in the morning.\n")
+        upload(url, hours)
+        code, metrics = replay("after")
+        assert code == 0
+        assert metrics["answer.em_recall"] == 1.0
+
+        stats = ragchat_cli(env, "feedback", "stats", "--json")
+        assert stats.returncode == 0, stats.stderr
+        counted = json.loads(stats.stdout)
+        assert counted["collections"] == {"default": {"up": 0, "down": 1}}
+        assert counted["most_downvoted"] == [
+            {"collection": "default", "source": "office-hours.md", "down": 1}
+        ]

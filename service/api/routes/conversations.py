@@ -100,7 +100,9 @@ def get_conversation(
             role=t.role,  # type: ignore[arg-type]
             content=t.content,
             created_at=t.created_at,
-            response=ChatResponse.model_validate_json(t.response) if t.response else None,
+            response=ChatResponse.model_validate_json(t.response).model_copy(update={"turn": t.seq})
+            if t.response
+            else None,
         )
         for t in components.conversations.turns(conversation_id)
     ]
