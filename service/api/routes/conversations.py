@@ -68,7 +68,10 @@ def _owned(components: Components, conversation_id: str, owner: str) -> Conversa
     return info
 
 
-@router.get("/conversations", response_model=ConversationList)
+BAD_REQUEST: dict[int | str, dict[str, Any]] = {400: {"model": ErrorResponse}}
+
+
+@router.get("/conversations", response_model=ConversationList, responses=BAD_REQUEST)
 def list_conversations(
     access: ReadAccess,
     components: ComponentsDep,
@@ -110,7 +113,9 @@ def get_conversation(
 
 
 @router.patch(
-    "/conversations/{conversation_id}", response_model=ConversationSummary, responses=NOT_FOUND
+    "/conversations/{conversation_id}",
+    response_model=ConversationSummary,
+    responses={**NOT_FOUND, **BAD_REQUEST},
 )
 def rename_conversation(
     conversation_id: str, body: ConversationRename, access: ReadAccess, components: ComponentsDep
