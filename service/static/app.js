@@ -44,7 +44,8 @@ function renderAnswer(li, response) {
       chip.type = "button";
       chip.className = "chip" + (cite.supported ? "" : " unsupported");
       chip.textContent = m[1];
-      chip.title = `${cite.source}${cite.supported ? "" : " (not supported by the source)"}`;
+      const where = [cite.page ? `page ${cite.page}` : "", cite.section || ""].filter(Boolean).join(", ");
+      chip.title = `${cite.source}${where ? ` (${where})` : ""}${cite.supported ? "" : " (not supported by the source)"}`;
       chip.setAttribute("aria-label", `Citation ${m[1]}: ${chip.title}`);
       chip.addEventListener("click", () => openSource(cite, chip));
       text.append(chip);
@@ -82,14 +83,19 @@ function renderAnswer(li, response) {
   wrong.hidden = !response.citations.length;
 }
 
+// A thumb drawn inline (Material Icons' thumb_up, Apache 2.0): no emoji font needed.
+const THUMB = '<svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true"><path fill="currentColor" ' +
+  'd="M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 ' +
+  '7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z"/></svg>';
+
 function renderTurn(turn) {
   const li = document.createElement("li");
   li.className = `msg ${turn.role}`;
   if (turn.role === "user") { li.textContent = turn.content; return li; }
   li.innerHTML = '<span class="badge" hidden>Not in the documents</span><div class="text"></div>' +
     '<div class="tools" hidden><button type="button" class="copy">Copy answer</button>' +
-    '<span class="rate" hidden><button type="button" class="up" aria-label="Good answer" aria-pressed="false">👍</button>' +
-    '<button type="button" class="down" aria-label="Bad answer" aria-pressed="false">👎</button></span>' +
+    `<span class="rate" hidden><button type="button" class="up" aria-label="Good answer" aria-pressed="false">${THUMB}</button>` +
+    `<button type="button" class="down" aria-label="Bad answer" aria-pressed="false">${THUMB}</button></span>` +
     '<span class="notes"></span><span class="rated" role="status"></span></div>' +
     '<form class="feedback" hidden aria-label="What was wrong with this answer">' +
     '<label>What was wrong? <textarea name="comment" rows="2" maxlength="2000"></textarea></label>' +
@@ -425,7 +431,9 @@ async function loadCollections() {
   const select = $("collection");
   let names = [];
   try { names = (await api("/v1/models")).data.map((m) => m.id); } catch (_) { /* offline */ }
-  const wanted = localStorage.getItem("ragchat:collection") || names[0] || "default";
+  // The collection last picked in this browser, else the server's RAGCHAT_COLLECTION.
+  const configured = document.querySelector('meta[name="ragchat-collection"]');
+  const wanted = localStorage.getItem("ragchat:collection") || (configured && configured.content) || names[0] || "default";
   if (!names.includes(wanted)) names.unshift(wanted);
   select.replaceChildren(...names.map((n) => new Option(n, n, false, n === wanted)));
   state.collection = wanted;
@@ -475,29 +483,43 @@ document.addEventListener("DOMContentLoaded", async () => {
     newChat();
     if (!$("chats").hidden) refreshChats();
   });
-  $("upload").addEventListener("submit", async (e) => {
+  $("upload").addEventListener("submit", (e) => {
     e.preventDefault();
-    const files = [...$("file").files];
-    if (!files.length) return;
-    $("docs-status").textContent = `Uploading ${files.map((f) => f.name).join(", ")}…`;
-    try {
-      let job = await follow(await ingest(files, false));
-      // A name already in the collection: replacing it is the user's call.
-      const existing = job.results.filter((r) => r.error && r.error.type === "document_exists");
-      const names = existing.map((r) => r.filename);
-      if (existing.length && window.confirm(`${names.join(", ")} already in this collection. Replace?`)) {
-        const again = files.filter((f) => names.includes(f.name));
-        const replaced = await follow(await ingest(again, true));
-        job = { ...job, results: job.results.filter((r) => !names.includes(r.filename)).concat(replaced.results) };
-      }
-      $("docs-status").textContent = job.results.map(describeResult).join(" ");
-      $("file").value = "";
-      state.docs.clear();
-      await loadCollections();
-    } catch (err) {
-      $("docs-status").textContent = `Upload failed: ${err.message}`;
-    }
-    refreshDocs();
+    upload([...$("file").files]);
+  });
+  // Files dropped anywhere on the documents panel are uploaded like chosen ones.
+  const docs = $("docs");
+  for (const type of ["dragenter", "dragover"]) {
+    docs.addEventListener(type, (e) => { e.preventDefault(); docs.classList.add("dropping"); });
+  }
+  docs.addEventListener("dragleave", (e) => { if (e.target === docs) docs.classList.remove("dropping"); });
+  docs.addEventListener("drop", (e) => {
+    e.preventDefault();
+    docs.classList.remove("dropping");
+    upload([...e.dataTransfer.files]);
   });
   $("question").focus();
 });
+
+async function upload(files) {
+  if (!files.length) return;
+  $("docs-status").textContent = `Uploading ${files.map((f) => f.name).join(", ")}…`;
+  try {
+    let job = await follow(await ingest(files, false));
+    // A name already in the collection: replacing it is the user's call.
+    const existing = job.results.filter((r) => r.error && r.error.type === "document_exists");
+    const names = existing.map((r) => r.filename);
+    if (existing.length && window.confirm(`${names.join(", ")} already in this collection. Replace?`)) {
+      const again = files.filter((f) => names.includes(f.name));
+      const replaced = await follow(await ingest(again, true));
+      job = { ...job, results: job.results.filter((r) => !names.includes(r.filename)).concat(replaced.results) };
+    }
+    $("docs-status").textContent = job.results.map(describeResult).join("\n");
+    $("file").value = "";
+    state.docs.clear();
+    await loadCollections();
+  } catch (err) {
+    $("docs-status").textContent = `Upload failed: ${err.message}`;
+  }
+  refreshDocs();
+}

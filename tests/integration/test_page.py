@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import API_KEY, ROOT, article_env, ragchat_server
+from tests.conftest import API_KEY, ARTICLE, ROOT, article_env, ragchat_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # A loaded 2-core CI machine can take longer than Playwright's 5 s default to render.
@@ -300,3 +300,56 @@ def test_a_thumbs_down_becomes_an_eval_case_that_fails_until_the_document_is_fix
         assert counted["most_downvoted"] == [
             {"collection": "default", "source": "office-hours.md", "down": 1}
         ]
+
+
+def test_uploads_take_every_type_by_picker_or_drop_and_cite_pages(
+    page: Page, tmp_path: Path
+) -> None:
+    from ingest.loaders import supported_extensions
+    from tests.unit.test_loaders import PAGE_ONE, PAGE_TWO, make_pdf
+
+    accept = page.locator("#file").get_attribute("accept") or ""
+    assert accept.split(",") == supported_extensions()
+    page.click("#docs-toggle")
+    report = tmp_path / "breakwater-report.pdf"
+    report.write_bytes(make_pdf([PAGE_ONE, PAGE_TWO], title="Breakwater Report"))
+    page.set_input_files("#file", str(report))
+    page.click("#upload button[type=submit]")
+    expect(page.locator("#docs-status")).to_contain_text("breakwater-report.pdf: added")
+    # Dropped files, one of a type ragchat does not read: each file gets its own line.
+    dropped = page.evaluate_handle(
+        """() => {
+            const dt = new DataTransfer();
+            dt.items.add(new File(['<html><body><h1>Quay</h1><p>The quay crane lifts ' +
+                '40 tonnes.</p></body></html>'], 'quay-crane.html', {type: 'text/html'}));
+            dt.items.add(new File(['MZ'], 'setup.exe', {type: 'application/octet-stream'}));
+            return dt;
+        }"""
+    )
+    page.dispatch_event("#docs", "drop", {"dataTransfer": dropped})
+    status = page.locator("#docs-status")
+    expect(status).to_contain_text("quay-crane.html: added")
+    expect(status).to_contain_text("setup.exe: failed")
+    expect(page.locator("#doc-list")).to_contain_text("quay-crane.html")
+    ask(page, "How much will the breakwater repair cost?")
+    chip = page.locator(".msg.assistant").last.locator(".chip").first
+    expect(chip).to_have_attribute("title", re.compile(r"breakwater-report\.pdf \(page 2\)"))
+    chip.click()
+    expect(page.locator("#source-meta")).to_contain_text("page 2")
+    ask(page, "How many tonnes does the quay crane lift?")
+    expect(page.locator(".msg.assistant").last).to_contain_text("40 tonnes")
+
+
+def test_the_page_opens_the_configured_collection(browser: Browser, tmp_path: Path) -> None:
+    env = article_env(tmp_path / "data")
+    for name in ("alpha", "zeta"):
+        done = ragchat_cli(env, "ingest", str(ARTICLE), "--collection", name)
+        assert done.returncode == 0, done.stderr
+    with ragchat_server({**env, "RAGCHAT_COLLECTION": "zeta"}) as url:
+        context = browser.new_context()
+        pg = context.new_page()
+        pg.goto(url, wait_until="networkidle")
+        expect(pg.locator("#collection")).to_have_value("zeta")
+        options = pg.locator("#collection option").all_inner_texts()
+        assert {"alpha", "default", "zeta"} <= set(options)
+        context.close()
