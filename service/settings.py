@@ -45,6 +45,14 @@ class ParseSettings(BaseModel):
         _PARSE.memory_mb, ge=16, description="memory a parse worker may add to its own"
     )
     workers: int = Field(_PARSE.workers, ge=1, le=64, description="parses at once; more wait")
+    ocr: bool = Field(
+        _PARSE.ocr, description="OCR PDF pages without a text layer (needs the `ocr` extra)"
+    )
+    ocr_language: str = Field(
+        _PARSE.ocr_language,
+        pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$",
+        description="Tesseract languages, such as eng or eng+deu (each needs its data package)",
+    )
 
     def limits(self) -> ParseLimits:
         return ParseLimits(**self.model_dump())

@@ -52,6 +52,9 @@ class ParseLimits:
     timeout_s: float = 60.0
     memory_mb: int = 1024
     workers: int = 2
+    ocr: bool = True
+    """Read PDF pages without a text layer with Tesseract, when it is installed."""
+    ocr_language: str = "eng"
 
 
 def over_limit(name: str, what: str, setting: str, limit: float) -> ParseLimitError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from ingest.loaders.base import (
     EMPTY_MESSAGE,
     EmptyDocumentError,
     LoadedDocument,
+    ParseLimitError,
     ParseLimits,
     Region,
     UnsupportedFileError,
@@ -88,21 +90,67 @@ def _check_pages(reader: PdfReader, name: str, limits: ParseLimits) -> None:
 def _page_texts(reader: PdfReader, name: str, limits: ParseLimits) -> list[str]:
     _check_pages(reader, name, limits)
     texts = []
-    chars = -len(PAGE_SEPARATOR)
     for number, page in enumerate(reader.pages, start=1):
         try:
             texts.append(_clean_page(page.extract_text() or ""))
         except Exception as exc:  # one broken page should not cost the others
             logger.warning("%s: page %d has no readable text: %s", name, number, exc)
             texts.append("")
-        if texts[-1]:
-            chars += len(PAGE_SEPARATOR) + len(texts[-1])
-            check_text_chars(name, chars, limits)
+        _check_chars(texts, name, limits)
     return texts
+
+
+def _check_chars(texts: list[str], name: str, limits: ParseLimits) -> None:
+    chars = sum(len(t) for t in texts if t) + len(PAGE_SEPARATOR) * (sum(1 for t in texts if t) - 1)
+    check_text_chars(name, chars, limits)
+
+
+def _ocr_pages(
+    reader: PdfReader, texts: list[str], name: str, limits: ParseLimits, started: float
+) -> set[int]:
+    """OCR the pages without text, in place; returns their numbers. Without OCR installed,
+    a PDF with no text at all is refused with the fix, and one with some keeps those."""
+    from ingest.loaders import ocr
+
+    blank = [n for n, t in enumerate(texts, start=1) if not t]
+    if not blank or not limits.ocr:
+        return set()
+    reason = ocr.unavailable()
+    if reason is not None:
+        if not any(texts):
+            raise EmptyDocumentError(
+                f"{name}: no text layer (a scanned PDF?) and OCR cannot run: {reason}; "
+                f"install it: {ocr.INSTALL}"
+            )
+        logger.warning("%s: pages %s have no text and OCR cannot run: %s", name, blank, reason)
+        return set()
+    deadline = started + limits.timeout_s
+    read = set()
+    for number in blank:
+        try:
+            raw = ocr.page_text(
+                reader.pages[number - 1],
+                name=name,
+                number=number,
+                language=limits.ocr_language,
+                deadline=deadline,
+            )
+        except ParseLimitError:
+            raise
+        except Exception as exc:  # an image pypdf cannot decode should not cost the others
+            logger.warning("%s: page %d could not be read by OCR: %s", name, number, exc)
+            continue
+        text = _clean_page(raw)
+        if text:
+            texts[number - 1] = text
+            read.add(number)
+            _check_chars(texts, name, limits)
+    return read
 
 
 @register(".pdf")
 def load_pdf(data: bytes, name: str, limits: ParseLimits) -> LoadedDocument:
+    started = time.monotonic()
     try:
         reader = _open(data, name)
         pages = _page_texts(reader, name, limits)
@@ -113,10 +161,13 @@ def load_pdf(data: bytes, name: str, limits: ParseLimits) -> LoadedDocument:
         raise UnsupportedFileError(f"{name}: not a readable PDF ({exc})") from exc
     if not pages:
         raise EmptyDocumentError(f"{name}: {EMPTY_MESSAGE}")
+    scanned = _ocr_pages(reader, pages, name, limits, started)
     if not any(pages):
-        raise EmptyDocumentError(
-            f"{name}: no extractable text (image-only or scanned PDF? OCR it first)"
-        )
+        if not limits.ocr:
+            raise EmptyDocumentError(
+                f"{name}: no text layer (a scanned PDF?) and OCR is off (RAGCHAT_PARSE__OCR=false)"
+            )
+        raise EmptyDocumentError(f"{name}: no extractable text, even by OCR")
     parts: list[str] = []
     regions: list[Region] = []
     pos = 0
@@ -125,13 +176,16 @@ def load_pdf(data: bytes, name: str, limits: ParseLimits) -> LoadedDocument:
             continue
         if parts:
             pos += len(PAGE_SEPARATOR)
-        regions.append(Region(start=pos, end=pos + len(page_text), metadata={"page": number}))
+        where: dict[str, str | int] = {"page": number}
+        if number in scanned:
+            where["ocr"] = True
+        regions.append(Region(start=pos, end=pos + len(page_text), metadata=where))
         parts.append(page_text)
         pos += len(page_text)
     text = PAGE_SEPARATOR.join(parts)
     return LoadedDocument(
         text=text,
         title=title or first_line_title(text, Path(name).stem),
-        metadata={"format": "pdf", "pages": str(len(pages))},
+        metadata={"format": "pdf", "pages": str(len(pages)), "ocr_pages": str(len(scanned))},
         regions=regions,
     )

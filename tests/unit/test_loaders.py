@@ -180,7 +180,7 @@ def test_pdf_title_falls_back_to_first_line(tmp_path: Path) -> None:
 
 
 def test_image_only_pdf_is_reported_as_scanned(tmp_path: Path) -> None:
-    with pytest.raises(EmptyDocumentError, match=r"scan\.pdf: no extractable text .*OCR"):
+    with pytest.raises(EmptyDocumentError, match=r"scan\.pdf: no (extractable text|text layer).*OCR"):
         load(tmp_path, "scan.pdf", make_pdf(["", ""]))
 
 
