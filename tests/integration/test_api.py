@@ -42,7 +42,9 @@ def test_chat_returns_the_response_object(client: TestClient) -> None:
         "supported",
         "page",
         "section",
+        "ocr",
     }
+    assert body["turn"] == 1  # the answer's number in its new conversation
 
 
 def test_chat_keeps_a_given_conversation_id(client: TestClient) -> None:

@@ -14,9 +14,7 @@ from ingest.storage.sqlite.migrations import MIGRATIONS
 from service.components import Components
 from service.main import create_app
 
-# Runs again on PostgreSQL and a Chroma server (make test, second pass).
-pytestmark = pytest.mark.backends
-
+# The store under these routes runs on both databases in test_storage_contract.py already.
 QUESTION = "Who signed the joint statement?"
 FOLLOW_UP = "When did they sign it?"
 A = {"Authorization": "Bearer rk-conv-a"}
