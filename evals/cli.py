@@ -173,7 +173,12 @@ def evaluate(
         results: list[Result] = []
         partial = False
         t0 = time.perf_counter()
-        err.print(f"[bold]{evalset.name}[/bold]: {docs} documents, {len(items)} questions")
+        where = (
+            f"asked in the live collection(s) {', '.join(sorted({i.collection for i in live}))}"
+            if live
+            else f"{docs} documents"
+        )
+        err.print(f"[bold]{evalset.name}[/bold]: {len(items)} questions, {where}")
         with (
             target_for(
                 evalset,

@@ -155,7 +155,7 @@ class ChatService:
                     update={
                         "page": int(page) if page is not None else None,
                         "section": str(section) if section is not None else None,
-                    "ocr": bool(where.get("ocr", False)),
+                        "ocr": bool(where.get("ocr", False)),
                     }
                 )
             )
