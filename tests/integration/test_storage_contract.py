@@ -16,6 +16,7 @@ import pytest
 
 from ingest.cleaning import Span
 from ingest.storage import (
+    Feedback,
     JobFile,
     LeaseBusyError,
     NewVersion,
@@ -319,6 +320,49 @@ def test_conversations_have_owners_titles_pages_and_an_end(storage: Storage) -> 
     assert talk.turns("a") == []
     assert talk.history("a") == []
     assert [c.conversation_id for c in talk.recent("k1", limit=10)] == ["b"]
+
+
+def rating(conversation: str, turn: int, value: str, **kw: object) -> Feedback:
+    fields: dict = {
+        "conversation_id": conversation,
+        "turn": turn,
+        "owner": "k1",
+        "collection": "c",
+        "rating": value,
+        "comment": "",
+        "expected_answer": None,
+        "unanswerable": False,
+        "wrong_citations": [],
+        "question": "Who?",
+        "answer": "Pak. [1]",
+        "citations": [{"index": 1, "quote": "Pak.", "source": "a.txt", "version": "v1"}],
+        "settings": {"retrieval": {"top_k": 5}},
+        "model": "extractive",
+    }
+    return Feedback(**{**fields, **kw})
+
+
+def test_ratings_are_replaced_per_answer_and_filtered(storage: Storage) -> None:
+    fb = storage.feedback
+    assert fb.ratings() == []
+    first = fb.put(rating("x", 1, "up"))
+    assert first.created_at > 0
+    fb.put(rating("x", 1, "down", comment="wrong", wrong_citations=[1], unanswerable=True))
+    fb.put(rating("y", 3, "up", expected_answer="Jung Pak"))
+    [x, y] = fb.ratings()
+    assert (x.conversation_id, x.rating, x.comment, x.wrong_citations, x.unanswerable) == (
+        "x",
+        "down",
+        "wrong",
+        [1],
+        True,
+    )
+    assert x.citations[0]["version"] == "v1"
+    assert x.settings == {"retrieval": {"top_k": 5}}
+    assert (y.expected_answer, y.unanswerable) == ("Jung Pak", False)
+    assert [f.conversation_id for f in fb.ratings(rating="up")] == ["y"]
+    assert [f.conversation_id for f in fb.ratings(since=y.created_at)] == ["y"]
+    assert fb.ratings(since=y.created_at + 1) == []
 
 
 def files(*names: str) -> list[JobFile]:
