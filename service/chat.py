@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ingest.index import Index, check_collection
 from ingest.loaders import metadata_at
 from ingest.storage import ConversationStore, Turn
+from ingest.storage.errors import NotOwnedError
 from ingest.storage.filters import SearchFilters
 from service.answering.base import Answer, Answerer
 from service.condense import Condenser
@@ -122,15 +123,20 @@ class ChatService:
             unsupported_sentences=answer.unsupported_sentences,
             conflict=answer.conflict,
         )
-        first = self.conversations.append(
-            cid,
-            [
-                Turn(role="user", content=question),
-                Turn(role="assistant", content=answer.text, response=response.model_dump_json()),
-            ],
-            owner=owner,
-            collection=collection,
-        )
+        try:
+            first = self.conversations.append(
+                cid,
+                [
+                    Turn(role="user", content=question),
+                    Turn(
+                        role="assistant", content=answer.text, response=response.model_dump_json()
+                    ),
+                ],
+                owner=owner,
+                collection=collection,
+            )
+        except NotOwnedError:  # another key started a conversation of this id meanwhile
+            raise NotFoundError(f"no conversation {cid!r} for this API key") from None
         yield response.model_copy(update={"turn": first + 1})
 
     def own_conversation(self, conversation_id: str, owner: str) -> None:

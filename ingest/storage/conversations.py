@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from ingest.storage.errors import NotOwnedError
 from ingest.storage.records import ConversationInfo, StoredTurn, Turn
 from ingest.storage.sql import Dialect
 
@@ -67,38 +68,56 @@ class SqlConversationStore:
         self, conversation_id: str, turns: list[Turn], *, owner: str = "", collection: str = ""
     ) -> int:
         """Add turns; the first append makes the conversation, titled by its first question.
-        Returns the number of the first turn added."""
+        Returns the number of the first turn added.
+
+        The owner is checked in the same transaction as the write, so two keys that name one
+        new conversation at once never share it: the second gets `NotOwnedError`.
+        """
         sql = self.dialect.sql
         with self._tx() as c:
             if self._serialize:
                 c.execute(sql(self._serialize), (conversation_id,))
+            now = time.time()
+            self._forget_idle(c, now)
+            first = next((t.content for t in turns if t.role == "user"), "")
+            cur = c.execute(
+                sql(
+                    "INSERT INTO conversations (conversation_id, owner, collection, title, "
+                    "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (conversation_id) DO UPDATE SET updated_at = EXCLUDED.updated_at "
+                    "WHERE conversations.owner = EXCLUDED.owner"
+                ),
+                (conversation_id, owner, collection, title_of(first), now, now),
+            )
+            if cur.rowcount != 1:
+                raise NotOwnedError(conversation_id)
             (last,) = c.execute(
                 sql("SELECT coalesce(max(seq), -1) FROM turns WHERE conversation_id=%s"),
                 (conversation_id,),
             ).fetchone()
-            now = time.time()
-            # Conversations idle for longer than the retention period are forgotten.
-            cutoff = now - self.keep_seconds
-            c.execute(sql("DELETE FROM turns WHERE created_at < %s"), (cutoff,))
-            c.execute(sql("DELETE FROM conversations WHERE updated_at < %s"), (cutoff,))
             for i, t in enumerate(turns):
                 c.execute(
                     sql(
                         "INSERT INTO turns (conversation_id, seq, role, content, created_at, "
-                        "response) VALUES (%s, %s, %s, %s, %s, %s)"
+                        "response, collection) VALUES (%s, %s, %s, %s, %s, %s, %s)"
                     ),
-                    (conversation_id, last + 1 + i, t.role, t.content, now, t.response),
+                    (conversation_id, last + 1 + i, t.role, t.content, now, t.response, collection),
                 )
-            first = next((t.content for t in turns if t.role == "user"), "")
-            c.execute(
-                sql(
-                    "INSERT INTO conversations (conversation_id, owner, collection, title, "
-                    "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (conversation_id) DO UPDATE SET updated_at = %s"
-                ),
-                (conversation_id, owner, collection, title_of(first), now, now, now),
-            )
         return int(last) + 1
+
+    def _forget_idle(self, c: Any, now: float) -> None:
+        """Conversations idle for longer than the retention period go, with all their turns;
+        an active conversation keeps its first turns however old they are."""
+        sql = self.dialect.sql
+        cutoff = now - self.keep_seconds
+        c.execute(
+            sql(
+                "DELETE FROM turns WHERE conversation_id IN "
+                "(SELECT conversation_id FROM conversations WHERE updated_at < %s)"
+            ),
+            (cutoff,),
+        )
+        c.execute(sql("DELETE FROM conversations WHERE updated_at < %s"), (cutoff,))
 
     def get(self, conversation_id: str) -> ConversationInfo | None:
         rows = self._rows(
@@ -126,28 +145,34 @@ class SqlConversationStore:
 
     def turns(self, conversation_id: str) -> list[StoredTurn]:
         rows = self._rows(
-            "SELECT seq, role, content, created_at, response FROM turns "
+            "SELECT seq, role, content, created_at, response, collection FROM turns "
             "WHERE conversation_id=%s ORDER BY seq",
             conversation_id,
         )
         return [StoredTurn(*r) for r in rows]
 
-    def rename(self, conversation_id: str, title: str) -> bool:
+    def rename(self, conversation_id: str, title: str, *, owner: str) -> bool:
+        """False when the owner has no such conversation."""
         with self._tx() as c:
             cur = c.execute(
-                self.dialect.sql("UPDATE conversations SET title=%s WHERE conversation_id=%s"),
-                (title, conversation_id),
+                self.dialect.sql(
+                    "UPDATE conversations SET title=%s WHERE conversation_id=%s AND owner=%s"
+                ),
+                (title, conversation_id, owner),
             )
             return bool(cur.rowcount)
 
-    def delete(self, conversation_id: str) -> bool:
-        """The conversation and every turn of it; False when there was none."""
+    def delete(self, conversation_id: str, *, owner: str) -> bool:
+        """The conversation and every turn of it; False when the owner has no such one."""
         sql = self.dialect.sql
         with self._tx() as c:
             if self._serialize:
                 c.execute(sql(self._serialize), (conversation_id,))
-            c.execute(sql("DELETE FROM turns WHERE conversation_id=%s"), (conversation_id,))
             cur = c.execute(
-                sql("DELETE FROM conversations WHERE conversation_id=%s"), (conversation_id,)
+                sql("DELETE FROM conversations WHERE conversation_id=%s AND owner=%s"),
+                (conversation_id, owner),
             )
-            return bool(cur.rowcount)
+            if not cur.rowcount:
+                return False
+            c.execute(sql("DELETE FROM turns WHERE conversation_id=%s"), (conversation_id,))
+            return True

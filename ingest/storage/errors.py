@@ -7,6 +7,10 @@ class StorageError(RuntimeError):
     pass
 
 
+class NotOwnedError(LookupError):
+    """A conversation that another API key started: to this one it does not exist."""
+
+
 class SchemaError(StorageError):
     """The database's schema does not match this version of ragchat."""
 

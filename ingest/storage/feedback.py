@@ -1,6 +1,8 @@
 """Ratings of answers, written once for SQLite and PostgreSQL.
 
-One rating per answer: rating it again replaces the first. A rating keeps its own copy of
+One rating per answer: rating it again replaces the first. An answer is its conversation's
+id, the time the conversation began (a deleted conversation's id may be used again) and
+its turn. A rating keeps its own copy of
 the question, the answer and its citations, so deleting the conversation keeps the rating,
 and the eval cases made from it (`ragchat feedback export`).
 """
@@ -18,8 +20,10 @@ from ingest.storage.sql import Dialect
 
 _COLUMNS = (
     "conversation_id, turn, owner, collection, rating, comment, expected_answer, unanswerable, "
-    "wrong_citations, question, answer, citations, settings, model, created_at"
+    "wrong_citations, question, answer, citations, settings, model, created_at, "
+    "conversation_started"
 )
+_KEY = ("conversation_id", "conversation_started", "turn")
 
 
 def _row(f: Feedback, now: float) -> tuple:
@@ -39,6 +43,7 @@ def _row(f: Feedback, now: float) -> tuple:
         json.dumps(f.settings),
         f.model,
         now,
+        f.conversation_started,
     )
 
 
@@ -59,6 +64,7 @@ def _feedback(r: tuple) -> Feedback:
         settings=json.loads(r[12]),
         model=r[13],
         created_at=float(r[14]),
+        conversation_started=float(r[15]),
     )
 
 
@@ -85,8 +91,8 @@ class SqlFeedbackStore:
         with self._tx() as c:
             c.execute(
                 self.dialect.sql(
-                    f"INSERT INTO feedback ({_COLUMNS}) VALUES ({', '.join(['%s'] * 15)}) "
-                    f"ON CONFLICT (conversation_id, turn) DO UPDATE SET {updates}"
+                    f"INSERT INTO feedback ({_COLUMNS}) VALUES ({', '.join(['%s'] * 16)}) "
+                    f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET {updates}"
                 ),
                 _row(feedback, now),
             )

@@ -104,6 +104,8 @@ class StoredTurn:
     content: str
     created_at: float
     response: str | None
+    collection: str = ""
+    """The collection the turn was asked or answered in (a conversation may change it)."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class Feedback:
     settings: dict[str, Any]
     model: str
     created_at: float = 0.0
+    conversation_started: float = 0.0
+    """When the rated conversation began: an id used again later is another conversation."""
 
 
 @dataclass(frozen=True)

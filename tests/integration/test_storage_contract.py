@@ -27,6 +27,7 @@ from ingest.storage import (
     open_storage,
 )
 from ingest.storage.chroma import ChromaVectorStore
+from ingest.storage.errors import NotOwnedError
 from ingest.storage.leases import HOST
 from tests.postgres_server import DATABASE
 
@@ -311,11 +312,17 @@ def test_conversations_have_owners_titles_pages_and_an_end(storage: Storage) -> 
     ]
     assert turns[1].response == '{"x": 1}'
     assert turns[3].response is None
-    assert talk.rename("a", "Signatories")
+    # Another key can neither add to it (checked in the write), nor rename nor delete it.
+    with pytest.raises(NotOwnedError):
+        talk.append("a", [Turn("user", "Mine now?"), Turn("assistant", "No.")], owner="k2")
+    assert talk.get("a").turns == 4  # type: ignore[union-attr]
+    assert not talk.rename("a", "Stolen", owner="k2")
+    assert not talk.delete("a", owner="k2")
+    assert talk.rename("a", "Signatories", owner="k1")
     assert talk.get("a").title == "Signatories"  # type: ignore[union-attr]
-    assert not talk.rename("nope", "x")
-    assert talk.delete("a")
-    assert not talk.delete("a")
+    assert not talk.rename("nope", "x", owner="k1")
+    assert talk.delete("a", owner="k1")
+    assert not talk.delete("a", owner="k1")
     assert talk.get("a") is None
     assert talk.turns("a") == []
     assert talk.history("a") == []
@@ -363,6 +370,12 @@ def test_ratings_are_replaced_per_answer_and_filtered(storage: Storage) -> None:
     assert [f.conversation_id for f in fb.ratings(rating="up")] == ["y"]
     assert [f.conversation_id for f in fb.ratings(since=y.created_at)] == ["y"]
     assert fb.ratings(since=y.created_at + 1) == []
+    # The same id and turn in a later conversation (the first was deleted) is another answer.
+    fb.put(rating("x", 1, "up", conversation_started=42.0))
+    assert [(f.conversation_id, f.rating) for f in fb.ratings() if f.conversation_id == "x"] == [
+        ("x", "down"),
+        ("x", "up"),
+    ]
 
 
 def files(*names: str) -> list[JobFile]:

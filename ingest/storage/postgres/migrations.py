@@ -152,7 +152,9 @@ CREATE TABLE conversations (
     updated_at      double precision NOT NULL
 );
 CREATE INDEX conversations_recent ON conversations (owner, updated_at);
+CREATE INDEX conversations_idle ON conversations (updated_at);
 ALTER TABLE turns ADD COLUMN response text;
+ALTER TABLE turns ADD COLUMN collection text NOT NULL DEFAULT '';
 INSERT INTO conversations (conversation_id, title, created_at, updated_at)
     SELECT t.conversation_id, coalesce((SELECT substr(f.content, 1, 80) FROM turns f
         WHERE f.conversation_id = t.conversation_id AND f.role = 'user' ORDER BY f.seq LIMIT 1),
@@ -178,7 +180,8 @@ CREATE TABLE feedback (
     settings        text NOT NULL DEFAULT '{}',
     model           text NOT NULL DEFAULT '',
     created_at      double precision NOT NULL,
-    PRIMARY KEY (conversation_id, turn)
+    conversation_started double precision NOT NULL DEFAULT 0,
+    PRIMARY KEY (conversation_id, conversation_started, turn)
 );
 CREATE INDEX feedback_created ON feedback (created_at);
 """

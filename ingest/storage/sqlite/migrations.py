@@ -219,7 +219,9 @@ CREATE TABLE conversations (
     updated_at      REAL NOT NULL
 );
 CREATE INDEX conversations_recent ON conversations (owner, updated_at);
+CREATE INDEX conversations_idle ON conversations (updated_at);
 ALTER TABLE turns ADD COLUMN response TEXT;
+ALTER TABLE turns ADD COLUMN collection TEXT NOT NULL DEFAULT '';
 INSERT INTO conversations (conversation_id, title, created_at, updated_at)
     SELECT t.conversation_id, coalesce((SELECT substr(f.content, 1, 80) FROM turns f
         WHERE f.conversation_id = t.conversation_id AND f.role = 'user' ORDER BY f.seq LIMIT 1),
@@ -250,7 +252,8 @@ CREATE TABLE feedback (
     settings        TEXT NOT NULL DEFAULT '{}',
     model           TEXT NOT NULL DEFAULT '',
     created_at      REAL NOT NULL,
-    PRIMARY KEY (conversation_id, turn)
+    conversation_started REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (conversation_id, conversation_started, turn)
 );
 CREATE INDEX feedback_created ON feedback (created_at);
 """

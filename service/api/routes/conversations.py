@@ -61,10 +61,14 @@ def _position(cursor: str) -> tuple[float, str]:
         raise BadRequestError("invalid cursor: pass next_cursor of the previous page") from None
 
 
+def _missing(conversation_id: str) -> NotFoundError:
+    return NotFoundError(f"no conversation {conversation_id!r} for this API key")
+
+
 def _owned(components: Components, conversation_id: str, owner: str) -> ConversationInfo:
     info = components.conversations.get(conversation_id)
     if info is None or info.owner != owner:
-        raise NotFoundError(f"no conversation {conversation_id!r} for this API key")
+        raise _missing(conversation_id)
     return info
 
 
@@ -120,11 +124,11 @@ def get_conversation(
 def rename_conversation(
     conversation_id: str, body: ConversationRename, access: ReadAccess, components: ComponentsDep
 ) -> ConversationSummary:
-    _owned(components, conversation_id, access.owner)
     title = " ".join(body.title.split())
     if not title:
         raise BadRequestError("the title is blank")
-    components.conversations.rename(conversation_id, title)
+    if not components.conversations.rename(conversation_id, title, owner=access.owner):
+        raise _missing(conversation_id)
     return _summary(_owned(components, conversation_id, access.owner))
 
 
@@ -137,8 +141,8 @@ def delete_conversation(
     conversation_id: str, access: ReadAccess, components: ComponentsDep
 ) -> Response:
     """The conversation and all its turns; a later chat with its id starts afresh."""
-    _owned(components, conversation_id, access.owner)
-    components.conversations.delete(conversation_id)
+    if not components.conversations.delete(conversation_id, owner=access.owner):
+        raise _missing(conversation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -212,9 +216,13 @@ def give_feedback(
     turn = turns.get(n)
     if turn is None:
         raise NotFoundError(f"conversation {conversation_id!r} has no turn {n}")
-    if turn.role != "assistant" or not turn.response:
+    if turn.role != "assistant":
         raise BadRequestError(
             f"turn {n} is a question, not an answer: rate its answer, turn {n + 1}"
+        )
+    if not turn.response:
+        raise BadRequestError(
+            f"turn {n} was answered before answers were stored whole, so it cannot be rated"
         )
     response = ChatResponse.model_validate_json(turn.response)
     known = {c.index for c in response.citations}
@@ -229,7 +237,7 @@ def give_feedback(
             conversation_id=conversation_id,
             turn=n,
             owner=access.owner,
-            collection=info.collection,
+            collection=turn.collection or info.collection,
             rating=body.rating,
             comment=body.comment.strip(),
             expected_answer=body.expected_answer.strip() if body.expected_answer else None,
@@ -240,6 +248,7 @@ def give_feedback(
             citations=[c.model_dump() for c in _cited(response)],
             settings=answer_settings(settings),
             model=response.model,
+            conversation_started=info.created_at,
         )
     )
     return _feedback_response(stored)
