@@ -70,7 +70,11 @@ def score(result: Result) -> Result:
     if item.unanswerable:
         result.correct = result.refused
         return result
-    if result.refused or result.error or not item.answers:
+    if result.refused or result.error:
+        return result
+    if not item.answers:  # no gold to match: answering at all is what it asks (see the docs)
+        result.em = 1.0
+        result.correct = True
         return result
     aliases = [a for group in item.answers for a in group]
     result.em = 1.0 if answers_all(result.answer, item.answers) else 0.0

@@ -57,7 +57,7 @@ def test_results_match_ranking_inside_the_join(db: Database, collection: str, li
 
 def test_document_filters_few_and_many_match_the_join(db: Database) -> None:
     few = ["big-d3", "big-d77", "big-d400"]
-    many = [f"big-d{n}" for n in range(0, 500, 5)]  # 100 documents: past the few-document path
+    many = [f"big-d{n}" for n in range(0, 500, 5)]
     for ids in (few, many):
         got = fts.keyword_search(db.conn, "big", "harbour tide", limit=10, document_ids=ids)
         assert got
@@ -68,10 +68,3 @@ def test_document_filters_few_and_many_match_the_join(db: Database) -> None:
 def test_nothing_to_match_finds_nothing(db: Database) -> None:
     assert fts.keyword_search(db.conn, "big", "zeppelin", limit=5) == []
     assert fts.keyword_search(db.conn, "big", "harbour", limit=5, document_ids=[]) == []
-
-
-def test_past_the_largest_fetch_the_join_ranks(db: Database, monkeypatch) -> None:
-    monkeypatch.setattr(fts, "_MOST_FETCHED", 8)
-    got = fts.keyword_search(db.conn, "tiny", "harbour ferry tower", limit=3)
-    assert got
-    assert same(got, joined(db, "tiny", "harbour ferry tower", 3))

@@ -34,11 +34,9 @@ def delete(conn: sqlite3.Connection, collection: str, document_id: str) -> None:
     )
 
 
-# A filter to this many documents or fewer is searched chunk by chunk: each of their chunks
-# is looked up in the index, instead of ranking every match in the database.
-_FEW_DOCUMENTS = 64
-# The over-fetch stops growing here; past it one statement filters while it ranks.
-_MOST_FETCHED = 4096
+# Taken from FTS5 before the join, in multiples of the limit: enough for a collection that
+# holds most of the file's matching chunks; one holding few goes straight to the join.
+_OVER_FETCH = 2
 
 
 def keyword_search(
@@ -52,49 +50,28 @@ def keyword_search(
     """Best bm25 matches, best first, with a positive score (higher is better).
 
     bm25 is FTS5's, over every collection's chunks in the file. FTS5 ranks its own matches
-    fastest when nothing else is asked of it, so the best `limit` matches are taken first
-    and only then joined to their rows and kept if they are the collection's (and the
-    filter's); when that keeps too few, more are taken. With 100,000 chunks that costs a
-    quarter of ranking inside the join.
+    fastest when nothing else is asked of it, so its best few matches are taken first and
+    only then joined to their rows and kept if they are the collection's: with 100,000
+    chunks that costs a quarter of ranking inside the join. When that keeps too few (a
+    collection holding few of the file's matches), and with a document filter, FTS5 ranks
+    inside the join instead, so the results are the same either way.
     """
     expression = match_expression(query)
     if not expression or (document_ids is not None and not document_ids):
         return []
-    if document_ids is not None and len(document_ids) <= _FEW_DOCUMENTS:
-        return _search_documents(conn, collection, expression, limit, document_ids)
-    wanted = set(document_ids) if document_ids is not None else None
-    fetch = limit
-    while fetch <= _MOST_FETCHED:
-        rows = conn.execute(
-            f"SELECT {CHUNK_COLUMNS}, -f.s, c.collection FROM (SELECT rowid, "
-            f"bm25(chunks_fts, {_WEIGHTS}) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
-            "ORDER BY s LIMIT ?) f JOIN chunks c ON c.id = f.rowid ORDER BY f.s",
-            (expression, fetch),
-        ).fetchall()
-        kept = [
-            (chunk_of(r), float(r[7]))
-            for r in rows
-            if r[8] == collection and (wanted is None or r[1] in wanted)
-        ]
-        if len(kept) >= limit or len(rows) < fetch:
-            return kept[:limit]
-        fetch *= 8
-    return _search_joined(conn, collection, expression, limit, document_ids)
-
-
-def _search_documents(
-    conn: sqlite3.Connection, collection: str, expression: str, limit: int, ids: list[str]
-) -> list[tuple[StoredChunk, float]]:
-    """The chunks of a few documents, each looked up in the index (CROSS JOIN keeps that
-    order); bm25's statistics are the whole index's either way, so scores are the same."""
-    sql = (
-        f"SELECT {CHUNK_COLUMNS}, -bm25(chunks_fts, {_WEIGHTS}) AS s FROM chunks c "
-        "CROSS JOIN chunks_fts ON chunks_fts.rowid = c.id WHERE c.collection = ? "
-        f"AND c.document_id IN ({','.join('?' * len(ids))}) AND chunks_fts MATCH ? "
-        "ORDER BY s DESC LIMIT ?"
-    )
-    rows = conn.execute(sql, (collection, *ids, expression, limit)).fetchall()
-    return [(chunk_of(r), float(r[7])) for r in rows]
+    if document_ids is not None:
+        return _search_joined(conn, collection, expression, limit, document_ids)
+    fetch = limit * _OVER_FETCH
+    rows = conn.execute(
+        f"SELECT {CHUNK_COLUMNS}, -f.s, c.collection FROM (SELECT rowid, "
+        f"bm25(chunks_fts, {_WEIGHTS}) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
+        "ORDER BY s LIMIT ?) f JOIN chunks c ON c.id = f.rowid ORDER BY f.s",
+        (expression, fetch),
+    ).fetchall()
+    kept = [(chunk_of(r), float(r[7])) for r in rows if r[8] == collection]
+    if len(kept) >= limit or len(rows) < fetch:
+        return kept[:limit]
+    return _search_joined(conn, collection, expression, limit, None)
 
 
 def _search_joined(
