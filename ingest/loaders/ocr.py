@@ -17,11 +17,14 @@ from typing import Any
 from ingest.loaders.base import ParseLimitError
 
 INSTALL = "pip install 'ragchat[ocr]' and Tesseract (Debian: apt-get install tesseract-ocr)"
+# OCR may use this share of the parse time limit: the worker's own alarm started earlier
+# (before the file arrived), and Tesseract must stop, killed by pytesseract, before it.
+BUDGET_SHARE = 0.8
 # Images smaller than this are rules, bullets or logos, not a scanned page.
 _MIN_SIDE = 32
 
 
-def unavailable() -> str | None:
+def unavailable(language: str = "eng") -> str | None:
     """Why OCR cannot run here, or None when it can."""
     try:
         import pytesseract
@@ -29,6 +32,17 @@ def unavailable() -> str | None:
         return "pytesseract is not installed"
     if shutil.which(pytesseract.pytesseract.tesseract_cmd) is None:
         return "the tesseract program is not installed"
+    try:
+        have = set(pytesseract.get_languages(config=""))
+    except Exception as exc:  # a broken install says so here rather than on every page
+        return f"tesseract does not run ({exc})"
+    missing = [code for code in language.split("+") if code not in have]
+    if missing:
+        packages = " ".join(f"tesseract-ocr-{code}" for code in missing)
+        return (
+            f"Tesseract has no data for {', '.join(missing)} (RAGCHAT_PARSE__OCR_LANGUAGE); "
+            f"Debian: apt-get install {packages}"
+        )
     return None
 
 

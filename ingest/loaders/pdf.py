@@ -109,13 +109,14 @@ def _ocr_pages(
     reader: PdfReader, texts: list[str], name: str, limits: ParseLimits, started: float
 ) -> set[int]:
     """OCR the pages without text, in place; returns their numbers. Without OCR installed,
-    a PDF with no text at all is refused with the fix, and one with some keeps those."""
+    a PDF with no text at all is refused with the fix, and one with some keeps those; out of
+    time, a PDF with some text keeps what it has, and one without fails with 413."""
     from ingest.loaders import ocr
 
     blank = [n for n, t in enumerate(texts, start=1) if not t]
     if not blank or not limits.ocr:
         return set()
-    reason = ocr.unavailable()
+    reason = ocr.unavailable(limits.ocr_language)
     if reason is not None:
         if not any(texts):
             raise EmptyDocumentError(
@@ -124,8 +125,8 @@ def _ocr_pages(
             )
         logger.warning("%s: pages %s have no text and OCR cannot run: %s", name, blank, reason)
         return set()
-    deadline = started + limits.timeout_s
-    read = set()
+    deadline = started + limits.timeout_s * ocr.BUDGET_SHARE
+    read: set[int] = set()
     for number in blank:
         try:
             raw = ocr.page_text(
@@ -136,7 +137,11 @@ def _ocr_pages(
                 deadline=deadline,
             )
         except ParseLimitError:
-            raise
+            if not any(texts):
+                raise
+            # A document with text keeps it: its image-only pages (figures, photos) are extra.
+            logger.warning("%s: OCR stopped at page %d, out of time; kept the rest", name, number)
+            break
         except Exception as exc:  # an image pypdf cannot decode should not cost the others
             logger.warning("%s: page %d could not be read by OCR: %s", name, number, exc)
             continue

@@ -130,3 +130,21 @@ def test_ocr_stops_at_the_parse_deadline() -> None:
     with pytest.raises(ParseLimitError, match="RAGCHAT_PARSE__TIMEOUT_S"):
         ocr.page_text(page, name="scan.pdf", number=3, language="eng", deadline=time.monotonic())
     assert os.environ.get("OMP_THREAD_LIMIT") == "1"
+
+
+def test_out_of_time_a_pdf_with_text_keeps_it_and_one_without_fails() -> None:
+    from ingest.loaders.pdf import load_pdf
+
+    hurried = ParseLimits(timeout_s=0.01)  # in process: no worker alarm, only OCR's deadline
+    doc = load_pdf(scanned_pdf(text_page=True), "inspection.pdf", hurried)
+    assert PAGE_ONE in doc.text
+    assert "Solveig" not in doc.text
+    with pytest.raises(ParseLimitError, match="page 1 by OCR"):
+        load_pdf(scanned_pdf(text_page=False), "scan.pdf", hurried)
+
+
+def test_a_language_without_its_data_is_named_with_its_package() -> None:
+    from ingest.loaders.pdf import load_pdf
+
+    with pytest.raises(EmptyDocumentError, match="apt-get install tesseract-ocr-zzz"):
+        load_pdf(scanned_pdf(text_page=False), "scan.pdf", ParseLimits(ocr_language="eng+zzz"))
