@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 
 from fastapi import FastAPI, Request
@@ -57,6 +58,16 @@ def install(app: FastAPI) -> None:
 
     for domain in DOMAIN_ERRORS:
         app.add_exception_handler(domain, _domain)
+
+    async def _refused_data(_: Request, exc: Exception) -> JSONResponse:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return error_response(400, f"the database cannot store this request: {reason}")
+
+    if importlib.util.find_spec("psycopg") is not None:  # the PostgreSQL extra
+        import psycopg
+
+        # Text PostgreSQL cannot hold (a NUL character, which SQLite takes) is the client's.
+        app.add_exception_handler(psycopg.DataError, _refused_data)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
