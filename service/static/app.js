@@ -326,6 +326,7 @@ function pickCollection(name) {
 }
 
 async function openChat(id) {
+  if (state.busy) { $("chats-status").textContent = "Wait for the answer being written, then switch."; return; }
   try {
     const c = await api(`/v1/conversations/${encodeURIComponent(id)}`);
     if (c.collection && c.collection !== state.collection) pickCollection(c.collection);
@@ -343,6 +344,7 @@ async function openChat(id) {
 }
 
 function newChat() {
+  if (state.busy) return;  // the answer being written belongs to the open conversation
   state.conversation = null; state.turns = []; save(); load(); $("question").focus();
 }
 
