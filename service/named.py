@@ -96,6 +96,17 @@ class NameIndex:
         return found
 
     def _stems_in(self, squashed: str) -> set[int]:
+        """Documents whose distinctive file stem the squashed question holds: by looking up
+        each of its substrings of a stem's length, or, when that is more work (a long
+        question against few names), by looking for each stem in it."""
+        if len(squashed) * len(self._stem_lengths) > len(self._by_stem):
+            return self._stems_by_scan(squashed)
+        return self._stems_by_substrings(squashed)
+
+    def _stems_by_scan(self, squashed: str) -> set[int]:
+        return {n for stem, ns in self._by_stem.items() if stem in squashed for n in ns}
+
+    def _stems_by_substrings(self, squashed: str) -> set[int]:
         found: set[int] = set()
         for size in self._stem_lengths:
             for i in range(len(squashed) - size + 1):

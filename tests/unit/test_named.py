@@ -59,6 +59,8 @@ def _named_by_scan(index: NameIndex, question: str, most: int = 3) -> list[str]:
 def test_the_index_answers_as_a_scan_of_every_document_would() -> None:
     import random
 
+    from service.named import _squash
+
     rng = random.Random(7)
     words = ["http", "cache", "semantics", "rfc", "9110", "notes", "release", "guide", "api"]
     words += ["install", "getting", "started", "iso", "8601", "jekyll", "4.3.0", "pep", "8"]
@@ -73,3 +75,5 @@ def test_the_index_answers_as_a_scan_of_every_document_would() -> None:
         if rng.random() < 0.3:
             question += " in " + rng.choice(docs).source
         assert index.named(question) == _named_by_scan(index, question), question
+        squashed = _squash(question)
+        assert index._stems_by_scan(squashed) == index._stems_by_substrings(squashed)
