@@ -156,6 +156,11 @@ class AnswerSettings(BaseModel):
 class GenerationSettings(BaseModel):
     context_tokens: int = Field(4096, ge=512, description="model context window, in tokens")
     max_answer_tokens: int = Field(400, ge=16, le=8192)
+    token_limit_field: Literal["auto", "max_tokens", "max_completion_tokens"] = Field(
+        "auto",
+        description="the request field that caps an answer: auto = max_tokens for a server "
+        "named by OPENAI_BASE_URL, max_completion_tokens for OpenAI",
+    )
     max_judge_tokens: int = Field(
         1024, ge=64, le=8192, description="per call of the ragas judge in `ragchat eval`"
     )

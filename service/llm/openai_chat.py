@@ -24,11 +24,15 @@ def token_limit(settings: Settings, tokens: int) -> dict[str, Any]:
     langchain-openai sends OpenAI's `max_completion_tokens`, which OpenAI's own models
     need; llama.cpp's server ignores it and generates until its context is full. So a
     server named by `OPENAI_BASE_URL` gets `max_tokens`, which llama.cpp, vLLM, Ollama and
-    LM Studio all read.
+    LM Studio all read, unless RAGCHAT_GENERATION__TOKEN_LIMIT_FIELD names the field (a
+    proxy in front of OpenAI's reasoning models needs max_completion_tokens).
     """
-    if settings.openai_base_url:
+    field = settings.generation.token_limit_field
+    if field == "auto":
+        field = "max_tokens" if settings.openai_base_url else "max_completion_tokens"
+    if field == "max_tokens":
         return {"extra_body": {"max_tokens": tokens}}
-    return {"max_tokens": tokens}
+    return {"max_tokens": tokens}  # langchain-openai sends it as max_completion_tokens
 
 
 class OpenAIChatModel(ChatModel):
