@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from ingest.loaders.bounded import BoundedParser
 from service.components import Components
 from service.schemas import Message
 from tests.chroma_server import ragchat_env
-from tests.conftest import ROOT
+from tests.integration.test_cli import run
 from tests.unit.test_loaders import PAGE_ONE
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -101,14 +100,7 @@ def test_without_tesseract_a_scan_is_refused_with_the_fix(tmp_path: Path) -> Non
     pdf.write_bytes(scanned_pdf(text_page=False))
     env = ragchat_env(tmp_path / "data")
     env["PATH"] = str(Path(sys.executable).parent)  # the venv's programs only: no tesseract
-    done = subprocess.run(
-        [sys.executable, "-m", "service.cli", "ingest", str(pdf)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run(["ingest", str(pdf)], env)
     said = " ".join(done.stderr.split())
     assert "the tesseract program is not installed" in said, said
     assert "apt-get install tesseract-ocr" in said

@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import API_KEY, ARTICLE, ROOT, article_env, ragchat_server
+from tests.conftest import API_KEY, ARTICLE, article_env, ragchat_server
+from tests.integration.test_cli import run
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # A loaded 2-core CI machine can take longer than Playwright's 5 s default to render.
@@ -219,14 +219,7 @@ def test_conversations_panel_switches_renames_and_deletes(page: Page, served_art
 
 
 def ragchat_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run(list(args), env, timeout=600)
 
 
 def upload(url: str, path: Path) -> None:
