@@ -90,19 +90,17 @@ def _check_pages(reader: PdfReader, name: str, limits: ParseLimits) -> None:
 def _page_texts(reader: PdfReader, name: str, limits: ParseLimits) -> list[str]:
     _check_pages(reader, name, limits)
     texts = []
+    chars = -len(PAGE_SEPARATOR)
     for number, page in enumerate(reader.pages, start=1):
         try:
             texts.append(_clean_page(page.extract_text() or ""))
         except Exception as exc:  # one broken page should not cost the others
             logger.warning("%s: page %d has no readable text: %s", name, number, exc)
             texts.append("")
-        _check_chars(texts, name, limits)
+        if texts[-1]:
+            chars += len(PAGE_SEPARATOR) + len(texts[-1])
+            check_text_chars(name, chars, limits)
     return texts
-
-
-def _check_chars(texts: list[str], name: str, limits: ParseLimits) -> None:
-    chars = sum(len(t) for t in texts if t) + len(PAGE_SEPARATOR) * (sum(1 for t in texts if t) - 1)
-    check_text_chars(name, chars, limits)
 
 
 def _ocr_pages(
@@ -127,6 +125,8 @@ def _ocr_pages(
         return set()
     deadline = started + limits.timeout_s * ocr.BUDGET_SHARE
     read: set[int] = set()
+    kept = [t for t in texts if t]
+    chars = sum(map(len, kept)) + len(PAGE_SEPARATOR) * (len(kept) - 1)
     for number in blank:
         try:
             raw = ocr.page_text(
@@ -149,7 +149,8 @@ def _ocr_pages(
         if text:
             texts[number - 1] = text
             read.add(number)
-            _check_chars(texts, name, limits)
+            chars += len(PAGE_SEPARATOR) + len(text)
+            check_text_chars(name, chars, limits)
     return read
 
 
