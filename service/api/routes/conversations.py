@@ -178,24 +178,6 @@ def _cited(response: ChatResponse) -> list[FeedbackCitation]:
     ]
 
 
-def _feedback_response(f: Feedback) -> FeedbackResponse:
-    return FeedbackResponse(
-        conversation_id=f.conversation_id,
-        turn=f.turn,
-        rating=f.rating,  # type: ignore[arg-type]
-        comment=f.comment,
-        expected_answer=f.expected_answer,
-        unanswerable=f.unanswerable,
-        wrong_citations=f.wrong_citations,
-        question=f.question,
-        answer=f.answer,
-        citations=[FeedbackCitation.model_validate(c) for c in f.citations],
-        model=f.model,
-        collection=f.collection,
-        created_at=f.created_at,
-    )
-
-
 @router.post(
     "/conversations/{conversation_id}/turns/{n}/feedback",
     response_model=FeedbackResponse,
@@ -251,4 +233,5 @@ def give_feedback(
             conversation_started=info.created_at,
         )
     )
-    return _feedback_response(stored)
+    # The record's fields by name; owner and settings stay out of the response.
+    return FeedbackResponse.model_validate(stored, from_attributes=True)
